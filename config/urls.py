@@ -1,0 +1,23 @@
+"""Root URLs: /api/<app>/ for each app, schema and docs, ops endpoints, admin."""
+
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from config import ops
+
+urlpatterns = [
+    path("healthz", ops.healthz, name="healthz"),
+    path("readyz", ops.readyz, name="readyz"),
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("api/users/", include("apps.users.urls")),
+    path("api/school/", include("apps.school.urls")),
+    path("api/work/", include("apps.work.urls")),
+    path("api/community/", include("apps.community.urls")),
+    path("api/shopping/", include("apps.shopping.urls")),
+]
+urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
