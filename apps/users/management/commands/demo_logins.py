@@ -11,7 +11,7 @@ class Command(BaseCommand):
     help = "Print the demo logins created by load_demo."
 
     def handle(self, *args, **options) -> None:
-        self.stdout.write("   Demo logins (password for all: %s):" % DEMO_PASSWORD)
+        self.stdout.write(f"   Demo logins (password for all: {DEMO_PASSWORD}):")
         for username in ("admin", "teacher", "student"):
             user = User.objects.filter(username=username).first()
             if user is not None:
