@@ -1,3 +1,13 @@
 """Periodic tasks (Celery beat). Intervals are in seconds."""
 
 BEAT_SCHEDULE: dict[str, dict] = {}
+
+# shopping: close unpaid orders past ORDER_PAY_TIMEOUT; trade-query started payments
+BEAT_SCHEDULE["shopping-close-unpaid-orders"] = {
+    "task": "apps.shopping.tasks.close_unpaid_orders",
+    "schedule": 60.0,
+}
+BEAT_SCHEDULE["shopping-query-pending-payments"] = {
+    "task": "apps.shopping.tasks.query_pending_payments",
+    "schedule": 120.0,
+}
