@@ -1,0 +1,29 @@
+"""factory_boy factories of the school app.
+
+`ClassesFactory(user=<owner>, members=[...])`: a live class owned by a new teacher (or `user`);
+the owner is always a member, plus any users passed as `members`.
+"""
+
+import factory
+from factory.django import DjangoModelFactory
+
+from apps.school.models import Classes
+from apps.users.tests.factories import TeacherFactory
+
+
+class ClassesFactory(DjangoModelFactory):
+    """A live class; its owner and the `members` post-generation list are members."""
+
+    class Meta:
+        model = Classes
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Python-{n:02d}")
+    slogan = "Learn by doing"
+    user = factory.SubFactory(TeacherFactory)
+
+    @factory.post_generation
+    def members(obj, create, extracted, **kwargs):
+        if not create:
+            return
+        obj.member.add(obj.user, *(extracted or ()))
