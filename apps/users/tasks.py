@@ -45,3 +45,22 @@ def send_set_password_mail(user_id: int, classes_id: int | None = None) -> bool:
     send_mail("学习交流平台：设置你的密码", body, None, [user.email])
     logger.info("set-password mail sent to user %s", user_id)
     return True
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, retry_backoff_max=600, max_retries=5)
+def delete_stored_file(name: str) -> bool:
+    """Delete file `name` from `default_storage` (e.g. a replaced avatar). Idempotent.
+
+    Deleting a file that is already gone is a no-op; storage errors (OSError,
+    `StorageUnavailable`) are retried with exponential backoff.
+    """
+    from django.core.files.storage import default_storage
+
+    from utils.exceptions import StorageUnavailable
+
+    try:
+        default_storage.delete(name)
+    except StorageUnavailable as exc:
+        raise OSError(str(exc)) from exc
+    logger.info("stored file deleted: %s", name)
+    return True

@@ -1,7 +1,23 @@
-"""URL routes of this app (mounted under /api/<app>/ by config.urls)."""
+"""URL routes of the users app, mounted under /api/users/ (API.md §2.1)."""
 
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-router = DefaultRouter()
+from apps.users import views
 
-urlpatterns = router.urls
+router = DefaultRouter()
+router.register("users", views.UserViewSet, basename="users")
+router.register("area", views.AreaViewSet, basename="area")
+router.register("address", views.AddressViewSet, basename="address")
+
+urlpatterns = [
+    path("image/verification/<uuid:uuid>/", views.CaptchaView.as_view(), name="captcha"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("login/refresh/", views.RefreshView.as_view(), name="login-refresh"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("password/set/", views.PasswordSetView.as_view(), name="password-set"),
+    path("me/", views.MeView.as_view(), name="me"),
+    path("me/password/", views.MePasswordView.as_view(), name="me-password"),
+    path("me/avatar/", views.MeAvatarView.as_view(), name="me-avatar"),
+    *router.urls,
+]
