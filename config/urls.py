@@ -21,3 +21,4 @@ urlpatterns = [
     path("api/shopping/", include("apps.shopping.urls")),
 ]
 urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+urlpatterns.append(path("", include("config.spa")))  # frontend (issue 8): SPA catch-all, keep last
