@@ -210,11 +210,14 @@ class UserViewSet(
         return selectors.user_detail_visible_to(user=user)
 
     def create(self, request, *args, **kwargs):
-        from apps.school.services import student_register  # the school app owns registration
+        from apps.school.services import EnrolmentError, student_register  # school owns it
 
         params = RegisterStudentSerializer(data=request.data, context={"request": request})
         params.is_valid(raise_exception=True)
-        user = student_register(by=request.user, **params.validated_data)
+        try:
+            user = student_register(by=request.user, **params.validated_data)
+        except EnrolmentError as exc:  # e.g. a username taken since validation
+            raise exceptions.ValidationError(exc.errors) from None
         return Response(
             UserSerializer(user, context={"request": request}).data, status=status.HTTP_201_CREATED
         )
