@@ -11,3 +11,9 @@ BEAT_SCHEDULE["shopping-query-pending-payments"] = {
     "task": "apps.shopping.tasks.query_pending_payments",
     "schedule": 120.0,
 }
+
+# community: move pending article page views from Redis into article.page_view
+BEAT_SCHEDULE["community-flush-page-views"] = {
+    "task": "apps.community.tasks.flush_page_views",
+    "schedule": 60.0,
+}
