@@ -17,8 +17,10 @@ urlpatterns = [
     path("api/users/", include("apps.users.urls")),
     path("api/school/", include("apps.school.urls")),
     path("api/work/", include("apps.work.urls")),
+    path("api/topics/", include("apps.work.urls_alias")),  # work: search alias (API.md §2.4)
     path("api/community/", include("apps.community.urls")),
     path("api/shopping/", include("apps.shopping.urls")),
 ]
+urlpatterns += [path("sandbox/alipay/", include("apps.shopping.simulator.urls"))] if settings.ALIPAY_SIMULATOR else []  # shopping: offline Alipay simulator (DEBUG only)  # fmt: skip
 urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 urlpatterns.append(path("", include("config.spa")))  # frontend (issue 8): SPA catch-all, keep last

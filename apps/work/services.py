@@ -44,7 +44,10 @@ class LabelInUse(Conflict):
 
 
 def _bump_caches() -> None:
+    # Now (this transaction's own later reads) and again after commit: a concurrent reader that
+    # cached pre-commit rows under the first bump's version is bypassed by the second.
     response_cache.bump(*CACHE_NAMESPACES)
+    transaction.on_commit(partial(response_cache.bump, *CACHE_NAMESPACES))
 
 
 def _after_commit_index(topic_id: int) -> None:
@@ -260,6 +263,16 @@ def topics_bulk_create(*, user: Any, label: Label, rows: Sequence[dict[str, Any]
         transaction.on_commit(partial(tasks.topics_index_task.delay, ids))
     logger.info("imported %d topics into label %s by user %s", len(ids), label.pk, user.pk)
     return topics
+
+
+def after_admin_write(*, topic_id: int | None = None, label_id: int | None = None) -> None:
+    """After a Django-admin save (staff tool, model forms): bump caches; after commit reindex
+    topic `topic_id` and/or every topic of label `label_id`."""
+    _bump_caches()
+    if topic_id is not None:
+        _after_commit_index(topic_id)
+    if label_id is not None:
+        transaction.on_commit(partial(tasks.label_reindex_task.delay, label_id))
 
 
 # --- labels ---------------------------------------------------------------------------------------

@@ -1,0 +1,218 @@
+"""Wire shapes of labels and topics (API.md §2.3, §2.4).
+
+Output: `TopicSerializer` (teacher/staff view) and `StudentTopicSerializer` (everyone else: no
+`answer`, no option `is_correct`); `topic_serializer_for(user)` picks one from the visibility policy.
+Input: `LabelInputSerializer`, `TopicInputSerializer` (per-type rules via `services.topic_clean`),
+`TopicSearchParamsSerializer`, `TopicImportSerializer`, `TopicExportParamsSerializer`.
+"""
+
+from typing import Any
+
+from rest_framework import serializers
+
+from apps.work import selectors, services
+from apps.work.models import Label, Topic, TopicOption, TopicType
+from apps.work.visibility import sees_answers
+
+# --- labels ---------------------------------------------------------------------------------------
+
+
+class LabelSerializer(serializers.ModelSerializer):
+    """`{"id", "name", "is_exam", "user", "create_time", "update_time"}`; `user` is server-set."""
+
+    class Meta:
+        model = Label
+        fields = ("id", "name", "is_exam", "user", "create_time", "update_time")
+        read_only_fields = ("id", "user", "create_time", "update_time")
+
+
+# --- topics: output -------------------------------------------------------------------------------
+
+
+class OptionSerializer(serializers.ModelSerializer):
+    """Teacher view of an option: `{"key", "text", "is_correct"}`."""
+
+    class Meta:
+        model = TopicOption
+        fields = ("key", "text", "is_correct")
+
+
+class StudentOptionSerializer(serializers.ModelSerializer):
+    """Student view of an option: `{"key", "text"}` (no `is_correct` key)."""
+
+    class Meta:
+        model = TopicOption
+        fields = ("key", "text")
+
+
+STUDENT_TOPIC_FIELDS = (
+    "id",
+    "subject",
+    "type",
+    "score",
+    "description",
+    "label",
+    "label_name",
+    "options",
+    "user",
+    "create_time",
+    "update_time",
+)
+
+
+class StudentTopicSerializer(serializers.ModelSerializer):
+    """Student view of a topic (API.md §2.4): no `answer` key, options without `is_correct`."""
+
+    label_name = serializers.CharField(source="label.name", read_only=True)
+    options = StudentOptionSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Topic
+        fields = STUDENT_TOPIC_FIELDS
+        read_only_fields = fields
+
+
+class TopicSerializer(StudentTopicSerializer):
+    """Teacher/staff view of a topic: the student view plus `answer` and option `is_correct`."""
+
+    options = OptionSerializer(many=True, read_only=True)
+
+    class Meta(StudentTopicSerializer.Meta):
+        fields = (*STUDENT_TOPIC_FIELDS[:5], "answer", *STUDENT_TOPIC_FIELDS[5:])
+        read_only_fields = fields
+
+
+class HighlightMixin(serializers.Serializer):
+    """Adds `subject_highlight`/`description_highlight` from `context["highlights"][topic.id]`.
+
+    Values come from the search backend, already HTML-escaped except `<em class="hl">`; null when
+    the field did not match or the query text was empty.
+    """
+
+    subject_highlight = serializers.SerializerMethodField()
+    description_highlight = serializers.SerializerMethodField()
+
+    def _highlight(self, topic: Topic, name: str) -> str | None:
+        return (self.context.get("highlights", {}).get(topic.pk) or {}).get(name) or None
+
+    def get_subject_highlight(self, topic: Topic) -> str | None:
+        return self._highlight(topic, "subject")
+
+    def get_description_highlight(self, topic: Topic) -> str | None:
+        return self._highlight(topic, "description")
+
+
+class StudentTopicSearchSerializer(HighlightMixin, StudentTopicSerializer):
+    """A search result in the student view."""
+
+    class Meta(StudentTopicSerializer.Meta):
+        fields = (*StudentTopicSerializer.Meta.fields, "subject_highlight", "description_highlight")
+        read_only_fields = fields
+
+
+class TopicSearchSerializer(HighlightMixin, TopicSerializer):
+    """A search result in the teacher view."""
+
+    class Meta(TopicSerializer.Meta):
+        fields = (*TopicSerializer.Meta.fields, "subject_highlight", "description_highlight")
+        read_only_fields = fields
+
+
+def topic_serializer_for(user: Any, *, search: bool = False) -> type[serializers.Serializer]:
+    """The topic output serializer class for the caller's view (the one visibility policy)."""
+    if sees_answers(user):
+        return TopicSearchSerializer if search else TopicSerializer
+    return StudentTopicSearchSerializer if search else StudentTopicSerializer
+
+
+# --- topics: input --------------------------------------------------------------------------------
+
+
+class OptionInputSerializer(serializers.Serializer):
+    """`{"key": str 1–2, "text": str 1–1000, "is_correct": bool (default false)}`."""
+
+    key = serializers.CharField(max_length=2)
+    text = serializers.CharField(max_length=1000)
+    is_correct = serializers.BooleanField(default=False)
+
+
+class VisibleLabelField(serializers.PrimaryKeyRelatedField):
+    """A label id among those visible to `context["request"].user` (else "Invalid pk" 400)."""
+
+    def get_queryset(self):
+        return selectors.label_list_visible_to(user=self.context["request"].user)
+
+
+class TopicInputSerializer(serializers.Serializer):
+    """Topic body (API.md §2.4); `validate` applies the per-type rules to the merged state.
+
+    `user`, `id` and times are not fields, so sent values are ignored. With `instance` set (PUT or
+    PATCH) the rules see the topic as it would be after the write (`services.topic_merge`).
+    """
+
+    subject = serializers.CharField(max_length=10_000)
+    type = serializers.ChoiceField(choices=TopicType.choices)
+    score = serializers.FloatField(min_value=0, max_value=1000, allow_null=True, required=False)
+    description = serializers.CharField(
+        max_length=10_000, allow_null=True, allow_blank=True, required=False
+    )
+    answer = serializers.CharField(
+        max_length=10_000, allow_null=True, allow_blank=True, required=False, trim_whitespace=False
+    )
+    label = VisibleLabelField()
+    options = OptionInputSerializer(many=True, required=False, max_length=100)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if self.instance is None:
+            kind, options, answer = attrs["type"], attrs.get("options"), attrs.get("answer")
+        else:
+            kind, options, answer = services.topic_merge(topic=self.instance, data=attrs)
+        services.topic_clean(type=kind, options=options, answer=answer)  # ValidationError → 400
+        if attrs.get("description") == "":
+            attrs["description"] = None
+        return attrs
+
+
+# --- search, import, export -----------------------------------------------------------------------
+
+SEARCH_WINDOW = 10_000  # offset + limit ceiling (Elasticsearch's max_result_window)
+
+
+class TopicSearchParamsSerializer(serializers.Serializer):
+    """Search query params (API.md §2.4): `text` ≤100 after trim, `type` 0–4, visible `label`,
+    `offset` ≥0 (default 0), `limit` 1–50 (default 10), `offset + limit` ≤ 10 000."""
+
+    text = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    type = serializers.ChoiceField(choices=TopicType.choices, required=False)
+    label = VisibleLabelField(required=False)
+    offset = serializers.IntegerField(min_value=0, default=0)
+    limit = serializers.IntegerField(min_value=1, max_value=50, default=10)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs["offset"] + attrs["limit"] > SEARCH_WINDOW:
+            raise serializers.ValidationError(
+                {"offset": [f"offset + limit must not exceed {SEARCH_WINDOW}."]}
+            )
+        return attrs
+
+
+IMPORT_MAX_BYTES = 2 * 1024 * 1024  # API.md §1.8
+
+
+class TopicImportSerializer(serializers.Serializer):
+    """Multipart `file` (GIFT or JSON Lines, UTF-8, ≤2 MiB) and `label` (visible label id)."""
+
+    file = serializers.FileField()
+    label = VisibleLabelField()
+
+    def validate_file(self, file: Any) -> Any:
+        if file.size > IMPORT_MAX_BYTES:
+            raise serializers.ValidationError("File too large (max 2 MB).")
+        return file
+
+
+class TopicExportParamsSerializer(serializers.Serializer):
+    """`file_format` `gift` | `jsonl` (default `jsonl`) and optional visible `label`."""
+
+    file_format = serializers.ChoiceField(choices=("gift", "jsonl"), default="jsonl")
+    label = VisibleLabelField(required=False)

@@ -1,0 +1,242 @@
+"""HTTP endpoints of the question bank (API.md §2.3 labels, §2.4 topics, search, import/export)."""
+
+from typing import Any
+
+from django.http import StreamingHttpResponse
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.throttling import UserRateThrottle
+from rest_framework.utils.urls import replace_query_param
+from rest_framework_extensions.cache.mixins import CacheResponseMixin
+
+from apps.users.roles import IsStaff, IsTeacher
+from apps.work import selectors, services, tasks, transfer
+from apps.work.filters import TopicFilter
+from apps.work.permissions import TopicAccess
+from apps.work.serializers import (
+    SEARCH_WINDOW,
+    LabelSerializer,
+    TopicExportParamsSerializer,
+    TopicImportSerializer,
+    TopicInputSerializer,
+    TopicSearchParamsSerializer,
+    TopicSerializer,
+    topic_serializer_for,
+)
+from utils.cache import VisibilityKeyConstructor
+
+CACHE_NAMESPACES = services.CACHE_NAMESPACES
+
+
+class SearchThrottle(UserRateThrottle):
+    """Scope `search`: 60/min per user (API.md §1.6)."""
+
+    scope = "search"
+
+
+class FirstRendererNegotiation(BaseContentNegotiation):
+    """Ignore `Accept`: the export answers text/plain whatever the client asks (API.md §2.4)."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0]
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+class LabelViewSet(CacheResponseMixin, viewsets.ModelViewSet):
+    """`/api/work/labels/`: anyone authenticated reads (students: no exam labels); teachers create;
+    owner or staff edit/delete (others 403). List and detail are cached per role bucket."""
+
+    serializer_class = LabelSerializer
+    permission_classes = (TopicAccess,)
+    cache_namespaces = CACHE_NAMESPACES
+    list_cache_key_func = VisibilityKeyConstructor()
+    object_cache_key_func = VisibilityKeyConstructor()
+
+    def get_queryset(self):
+        return selectors.label_list_visible_to(user=self.request.user)
+
+    def perform_create(self, serializer) -> None:
+        serializer.instance = services.label_create(
+            user=self.request.user, **serializer.validated_data
+        )
+
+    def perform_update(self, serializer) -> None:
+        serializer.instance = services.label_update(
+            label=serializer.instance, data=serializer.validated_data
+        )
+
+    def perform_destroy(self, instance) -> None:
+        services.label_delete(label=instance)
+
+
+class TopicViewSet(CacheResponseMixin, viewsets.ModelViewSet):
+    """`/api/work/topics/`: the question bank with the role view of API.md §2.4.
+
+    Reads go through `selectors.topic_list_visible_to` (students: no exam topics → 404/absent) and
+    render with `topic_serializer_for(user)` (students: no `answer`/`is_correct`). Writes: teachers;
+    object writes: owner or staff (other teachers 403). List/detail cached per role bucket with the
+    `work:topic`/`work:label` versions, bumped by every write.
+    """
+
+    permission_classes = (TopicAccess,)
+    filterset_class = TopicFilter
+    cache_namespaces = CACHE_NAMESPACES
+    list_cache_key_func = VisibilityKeyConstructor()
+    object_cache_key_func = VisibilityKeyConstructor()
+
+    def get_queryset(self):
+        return selectors.topic_list_visible_to(user=self.request.user)
+
+    def get_serializer_class(self):
+        if self.action in ("create", "update", "partial_update"):
+            return TopicInputSerializer
+        return topic_serializer_for(self.request.user)
+
+    def get_throttles(self):
+        if self.action == "search":
+            return [UserRateThrottle(), SearchThrottle()]
+        return super().get_throttles()
+
+    def create(self, request, *args: Any, **kwargs: Any) -> Response:
+        params = TopicInputSerializer(data=request.data, context=self.get_serializer_context())
+        params.is_valid(raise_exception=True)
+        topic = services.topic_create(user=request.user, **params.validated_data)
+        return Response(self._teacher_body(topic.pk), status=status.HTTP_201_CREATED)
+
+    def update(self, request, *args: Any, **kwargs: Any) -> Response:
+        topic = self.get_object()  # 404 outside the caller's view, 403 when not owner/staff
+        params = TopicInputSerializer(
+            topic,
+            data=request.data,
+            partial=kwargs.get("partial", False),
+            context=self.get_serializer_context(),
+        )
+        params.is_valid(raise_exception=True)
+        services.topic_update(topic=topic, data=params.validated_data)
+        return Response(self._teacher_body(topic.pk))
+
+    def perform_destroy(self, instance) -> None:
+        services.topic_delete(topic=instance)
+
+    def _teacher_body(self, pk: int) -> dict[str, Any]:
+        topic = selectors.topic_get_visible(user=self.request.user, pk=pk)
+        return TopicSerializer(topic, context=self.get_serializer_context()).data
+
+    # --- search ---------------------------------------------------------------------------------
+
+    @action(detail=False, methods=["get"], permission_classes=(IsAuthenticated,))
+    def search(self, request, *args: Any, **kwargs: Any) -> Response:
+        """Full-text search (API.md §2.4): ES supplies ids/order/count/highlights, the DB the rows.
+
+        Body: `{"count", "next", "previous", "results": [topic (role view) + *_highlight]}`.
+        400 bad params, 429 throttled, 503 search down (`SearchUnavailable`).
+        """
+        from apps.work import search as topic_search  # the search helper's module (ES or DB)
+
+        params = TopicSearchParamsSerializer(
+            data=request.query_params, context=self.get_serializer_context()
+        )
+        params.is_valid(raise_exception=True)
+        query = dict(params.validated_data)
+        label = query.get("label")
+        result = topic_search.search_topics(
+            user=request.user,
+            text=query["text"].strip(),
+            type=query.get("type"),
+            label=label.pk if label is not None else None,
+            offset=query["offset"],
+            limit=query["limit"],
+        )
+        ids = [hit.id for hit in result.hits]
+        topics = selectors.topic_list_by_ids(user=request.user, ids=ids)
+        context = {
+            **self.get_serializer_context(),
+            "highlights": {hit.id: hit.highlight or {} for hit in result.hits},
+        }
+        results = topic_serializer_for(request.user, search=True)(
+            topics, many=True, context=context
+        ).data
+        return Response(
+            {
+                "count": result.count,
+                "next": self._page_link(query["offset"] + query["limit"], query, result.count),
+                "previous": self._page_link(query["offset"] - query["limit"], query, result.count),
+                "results": results,
+            }
+        )
+
+    def _page_link(self, offset: int, query: dict[str, Any], count: int) -> str | None:
+        """Absolute URL of the window at `offset` (other params kept), or None past either end."""
+        limit = query["limit"]
+        if offset == query["offset"] or offset >= count or offset + limit > SEARCH_WINDOW:
+            return None
+        if offset < 0:
+            if query["offset"] == 0:
+                return None
+            offset = 0
+        url = replace_query_param(self.request.build_absolute_uri(), "offset", offset)
+        return replace_query_param(url, "limit", limit)
+
+    # --- operations -----------------------------------------------------------------------------
+
+    @action(detail=False, methods=["post"], permission_classes=(IsAuthenticated, IsStaff))
+    def reindex(self, request, *args: Any, **kwargs: Any) -> Response:
+        """Rebuild the `topic` index from the DB in the background: 202 `{"task_id": str}`."""
+        result = tasks.topic_rebuild_task.delay()
+        return Response({"task_id": result.id}, status=status.HTTP_202_ACCEPTED)
+
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="import",
+        permission_classes=(IsAuthenticated, IsTeacher),
+        parser_classes=(MultiPartParser, FormParser),
+    )
+    def import_topics(self, request, *args: Any, **kwargs: Any) -> Response:
+        """Import a GIFT or JSON Lines file into `label`: 200 `{"created": n}`, or 400
+        `{"rows": {"<question/line number>": [messages]}}` with nothing written."""
+        params = TopicImportSerializer(data=request.data, context=self.get_serializer_context())
+        params.is_valid(raise_exception=True)
+        upload = params.validated_data["file"]
+        try:
+            text = upload.read().decode("utf-8")
+        except UnicodeDecodeError:
+            return Response({"file": ["The file is not UTF-8 text."]}, status=400)
+        rows, errors = transfer.rows_from_file(
+            name=upload.name, text=text, context=self.get_serializer_context()
+        )
+        if errors:
+            return Response({"rows": errors}, status=status.HTTP_400_BAD_REQUEST)
+        topics = services.topics_bulk_create(
+            user=request.user, label=params.validated_data["label"], rows=rows
+        )
+        return Response({"created": len(topics)})
+
+    @action(
+        detail=False,
+        methods=["get"],
+        permission_classes=(IsAuthenticated, IsTeacher),
+        content_negotiation_class=FirstRendererNegotiation,
+    )
+    def export(self, request, *args: Any, **kwargs: Any) -> StreamingHttpResponse:
+        """Stream the caller-visible topics as a `text/plain; charset=utf-8` attachment."""
+        params = TopicExportParamsSerializer(
+            data=request.query_params, context=self.get_serializer_context()
+        )
+        params.is_valid(raise_exception=True)
+        file_format = params.validated_data["file_format"]
+        topics = selectors.topic_list_visible_to(user=request.user)
+        if label := params.validated_data.get("label"):
+            topics = topics.filter(label=label)
+        response = StreamingHttpResponse(
+            transfer.export_chunks(topics.iterator(chunk_size=500), file_format),
+            content_type="text/plain; charset=utf-8",
+        )
+        response["Content-Disposition"] = f'attachment; filename="topics.{file_format}"'
+        return response
