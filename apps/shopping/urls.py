@@ -1,7 +1,19 @@
-"""URL routes of this app (mounted under /api/<app>/ by config.urls)."""
+"""URL routes of the shopping app (mounted under /api/shopping/ by config.urls)."""
 
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-router = DefaultRouter()
+from apps.shopping import views
 
-urlpatterns = router.urls
+router = DefaultRouter()
+router.register("commodity", views.CommodityViewSet, basename="commodity")
+router.register("cart", views.ShoppingCartViewSet, basename="cart")
+router.register("orders", views.OrderViewSet, basename="orders")
+router.register("payment", views.PaymentViewSet, basename="payment")
+
+urlpatterns = [
+    # before the router: `payment/{pk}/` would otherwise swallow these
+    path("payment/notify/", views.NotifyView.as_view(), name="payment-notify"),
+    path("payment/<str:order_id>/pay/", views.PayView.as_view(), name="payment-pay"),
+    *router.urls,
+]

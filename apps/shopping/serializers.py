@@ -1,0 +1,206 @@
+"""Serializers of the shopping app: output shapes and request validation (API.md §2.6)."""
+
+from decimal import Decimal
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from apps.shopping.models import Commodity, Order, OrderGoods, Payment, ShoppingCart
+from apps.shopping.selectors import COMMODITY_ORDERINGS
+from apps.users.models import Address
+
+DOES_NOT_EXIST = serializers.PrimaryKeyRelatedField.default_error_messages["does_not_exist"]
+
+
+def file_url(field_file, request) -> str | None:
+    """Absolute URL of a stored file (storage URL made absolute with the request host)."""
+    if not field_file:
+        return None
+    url = field_file.url
+    if request is not None and not url.startswith(("http://", "https://")):
+        return request.build_absolute_uri(url)
+    return url
+
+
+class ImageUrlField(serializers.Field):
+    """Read-only: the stored image's absolute URL or null."""
+
+    def __init__(self, **kwargs):
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        return file_url(value, self.context.get("request"))
+
+
+class CommoditySerializer(serializers.ModelSerializer):
+    """`{"id", "name", "description", "price": "59.90", "stock", "sales", "image", times}`."""
+
+    name = serializers.CharField(min_length=1, max_length=100)
+    description = serializers.CharField(
+        max_length=5000, allow_null=True, allow_blank=True, required=False
+    )
+    price = serializers.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        max_value=Decimal("99999999.99"),
+    )
+    stock = serializers.IntegerField(min_value=0, max_value=2_147_483_647)
+    image = ImageUrlField()
+
+    class Meta:
+        model = Commodity
+        fields = [
+            "id",
+            "name",
+            "description",
+            "price",
+            "stock",
+            "sales",
+            "image",
+            "create_time",
+            "update_time",
+        ]
+        read_only_fields = ["id", "sales", "image", "create_time", "update_time"]
+
+
+class CommodityListQuerySerializer(serializers.Serializer):
+    """`?search=` (name icontains) and `?ordering=` (whitelist; anything else → 400)."""
+
+    search = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    ordering = serializers.ChoiceField(choices=COMMODITY_ORDERINGS, required=False)
+
+
+class ImageUploadSerializer(serializers.Serializer):
+    """multipart `file` (validated by `utils.images` in the service)."""
+
+    file = serializers.FileField(allow_empty_file=False)
+
+
+class CommodityBriefSerializer(serializers.ModelSerializer):
+    """`{"id", "name", "price", "image", "stock"}` inside a cart row."""
+
+    image = ImageUrlField()
+
+    class Meta:
+        model = Commodity
+        fields = ["id", "name", "price", "image", "stock"]
+
+
+class ShoppingCartSerializer(serializers.ModelSerializer):
+    """Cart row: `{"id", "commodity", "commodity_detail", "number", times}`; `commodity` must be
+    live on create and is fixed afterwards."""
+
+    commodity = serializers.PrimaryKeyRelatedField(
+        queryset=Commodity.objects.filter(is_delete=False)
+    )
+    commodity_detail = CommodityBriefSerializer(source="commodity", read_only=True)
+    number = serializers.IntegerField(min_value=1, max_value=99)
+
+    class Meta:
+        model = ShoppingCart
+        fields = ["id", "commodity", "commodity_detail", "number", "create_time", "update_time"]
+        read_only_fields = ["id", "create_time", "update_time"]
+        validators = []  # (user, commodity) repeats are merged by the service, not rejected
+
+
+class CartNumberSerializer(serializers.Serializer):
+    """PATCH body: `number` 1–99."""
+
+    number = serializers.IntegerField(min_value=1, max_value=99)
+
+
+class OrderGoodsSerializer(serializers.ModelSerializer):
+    """`{"id", "commodity", "name", "image", "number", "price"}` (price = unit snapshot)."""
+
+    name = serializers.CharField(source="commodity.name", read_only=True)
+    image = ImageUrlField(source="commodity.image")
+
+    class Meta:
+        model = OrderGoods
+        fields = ["id", "commodity", "name", "image", "number", "price"]
+
+
+class OrderSerializer(serializers.ModelSerializer):
+    """Order representation (API.md §2.6); every field is server-owned."""
+
+    goods = OrderGoodsSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Order
+        fields = [
+            "order_id",
+            "user",
+            "address",
+            "total_count",
+            "total_amount",
+            "freight",
+            "pay_method",
+            "status",
+            "goods",
+            "create_time",
+            "update_time",
+        ]
+        read_only_fields = fields
+
+
+class OrderListQuerySerializer(serializers.Serializer):
+    """`?status=` 1–6."""
+
+    status = serializers.ChoiceField(choices=Order.Status.choices, required=False)
+
+
+class OrderCreateInputSerializer(serializers.Serializer):
+    """`address` (caller's live address), `pay_method` 1|2, `cart` 1–50 unique ids of the
+    caller's cart rows. Foreign/unknown ids → 400 like nonexistent ones (API.md §1.5).
+
+    `validated_data` = `{"address": Address, "pay_method": int, "cart": [ShoppingCart]}`.
+    """
+
+    address = serializers.PrimaryKeyRelatedField(queryset=Address.objects.none())
+    pay_method = serializers.ChoiceField(choices=Order.PayMethod.choices)
+    cart = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), min_length=1, max_length=50
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        user = self.context["request"].user
+        self.fields["address"].queryset = Address.objects.filter(
+            user=user, is_delete=False
+        ).select_related("province", "city", "district")
+
+    def validate_cart(self, ids: list[int]) -> list[ShoppingCart]:
+        if len(set(ids)) != len(ids):
+            raise serializers.ValidationError(_("Cart ids must be unique."))
+        user = self.context["request"].user
+        rows = {row.pk: row for row in ShoppingCart.objects.filter(user=user, pk__in=ids)}
+        missing = [pk for pk in ids if pk not in rows]
+        if missing:
+            raise serializers.ValidationError(DOES_NOT_EXIST.format(pk_value=missing[0]))
+        return [rows[pk] for pk in ids]
+
+
+class PaymentSerializer(serializers.ModelSerializer):
+    """`{"id", "order": "<order_id>", "trade_id", "create_time"}`."""
+
+    class Meta:
+        model = Payment
+        fields = ["id", "order", "trade_id", "create_time"]
+        read_only_fields = fields
+
+
+class PayUrlSerializer(serializers.Serializer):
+    """`{"pay_url": "<absolute gateway URL>?<signed params>"}`."""
+
+    pay_url = serializers.URLField()
+
+
+class PaymentStatusSerializer(serializers.Serializer):
+    """Return-endpoint report: `{"order_id", "status", "paid", "trade_id"}`."""
+
+    order_id = serializers.CharField()
+    status = serializers.IntegerField()
+    paid = serializers.BooleanField()
+    trade_id = serializers.CharField(allow_null=True)

@@ -1,0 +1,397 @@
+"""Writes of the shopping app: commodities, cart, order creation, payment settlement, closing.
+
+Every multi-row write runs in one transaction here; side effects (cache version bumps, the
+"paid" mail) run after commit. Money is `Decimal` yuan; durations are seconds.
+"""
+
+import logging
+import secrets
+import uuid
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from functools import partial
+from operator import attrgetter
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.db.models.functions import Least
+from django.http import HttpRequest
+from django.utils import timezone
+
+from apps.shopping import alipay
+from apps.shopping.exceptions import (
+    InsufficientStock,
+    OrderNotPayable,
+    PaymentRejected,
+    PaymentUnavailable,
+)
+from apps.shopping.models import Commodity, Order, OrderGoods, Payment, ShoppingCart
+from apps.users.models import Address, User
+from utils.cache import bump
+from utils.images import normalise, validate_image_upload
+
+logger = logging.getLogger(__name__)
+
+COMMODITY_CACHE_NAMESPACE = "shopping:commodity"
+CART_MAX_NUMBER = 99
+ORDER_ID_ATTEMPTS = 3
+CENT = Decimal("0.01")
+
+
+def _commodities_changed() -> None:
+    """Invalidate cached commodity bodies once the current transaction commits."""
+    transaction.on_commit(partial(bump, COMMODITY_CACHE_NAMESPACE))
+
+
+# --- Commodities (staff) ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def commodity_create(*, data: Mapping[str, Any]) -> Commodity:
+    """Create a commodity from validated `name`, `description`, `price` (yuan), `stock`."""
+    commodity = Commodity.objects.create(**data)
+    _commodities_changed()
+    return commodity
+
+
+@transaction.atomic
+def commodity_update(*, commodity: Commodity, data: Mapping[str, Any]) -> Commodity:
+    """Update the given fields (validated; `sales` is never among them)."""
+    for field, value in data.items():
+        setattr(commodity, field, value)
+    commodity.save(update_fields=[*data.keys(), "update_time"])
+    _commodities_changed()
+    return commodity
+
+
+@transaction.atomic
+def commodity_delete(*, commodity: Commodity) -> None:
+    """Soft-delete: hidden everywhere; existing orders keep their goods and snapshots."""
+    Commodity.objects.filter(pk=commodity.pk).update(is_delete=True, update_time=timezone.now())
+    _commodities_changed()
+
+
+def commodity_set_image(*, commodity: Commodity, file: Any) -> Commodity:
+    """Validate (API.md §1.8), re-encode and store an image; the commodity keeps the file id.
+
+    Raises django ValidationError (`File too large (max 2 MB).` / `Upload a valid image.`).
+    The storage call (possibly FastDFS, network) happens outside any transaction.
+    """
+    image = validate_image_upload(file)
+    encoded = normalise(image, size=None)
+    name = default_storage.save(
+        f"commodity/{uuid.uuid4().hex}.{encoded.ext}", ContentFile(encoded.content)
+    )
+    with transaction.atomic():
+        Commodity.objects.filter(pk=commodity.pk).update(image=name, update_time=timezone.now())
+        _commodities_changed()
+    commodity.refresh_from_db()
+    return commodity
+
+
+# --- Shopping cart ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def cart_add(*, user: User, commodity: Commodity, number: int) -> tuple[ShoppingCart, bool]:
+    """Put `number` (1–99) of `commodity` in the cart; a repeat adds to the row, capped at 99.
+
+    Returns `(row, created)`. Concurrent adds of the same commodity serialise on the unique key.
+    """
+    try:
+        with transaction.atomic():
+            row = ShoppingCart.objects.create(user=user, commodity=commodity, number=number)
+            return row, True
+    except IntegrityError:
+        pass
+    ShoppingCart.objects.filter(user=user, commodity=commodity).update(
+        number=Least(F("number") + number, CART_MAX_NUMBER), update_time=timezone.now()
+    )
+    return ShoppingCart.objects.select_related("commodity").get(
+        user=user, commodity=commodity
+    ), False
+
+
+def cart_update(*, row: ShoppingCart, number: int) -> ShoppingCart:
+    """Set the row's `number` (1–99, validated)."""
+    row.number = number
+    row.save(update_fields=["number", "update_time"])
+    return row
+
+
+def cart_delete(*, row: ShoppingCart) -> None:
+    """Remove the row from the cart."""
+    row.delete()
+
+
+# --- Orders -------------------------------------------------------------------------------------
+
+
+def new_order_id(now: datetime | None = None) -> str:
+    """`YYYYMMDDHHMMSS` (local time) + `secrets.token_hex(9)`: 32 chars, a valid out_trade_no."""
+    stamp = timezone.localtime(now).strftime("%Y%m%d%H%M%S")
+    return stamp + secrets.token_hex(9)
+
+
+def _create_order_row(**fields: Any) -> Order:
+    for attempt in range(1, ORDER_ID_ATTEMPTS + 1):
+        try:
+            with transaction.atomic():  # savepoint: a PK collision only undoes this insert
+                return Order.objects.create(order_id=new_order_id(), **fields)
+        except IntegrityError:
+            if attempt == ORDER_ID_ATTEMPTS:
+                raise
+            logger.warning("order_id collision, retrying (%s/%s)", attempt, ORDER_ID_ATTEMPTS)
+    raise AssertionError("unreachable")
+
+
+@transaction.atomic
+def order_create(
+    *, user: User, address: Address, cart: list[ShoppingCart], pay_method: int
+) -> Order:
+    """Turn the caller's resolved cart rows into an Order (API.md §2.6 "Order creation").
+
+    First statements: one conditional `UPDATE commodity SET stock = stock - n, sales = sales + n
+    WHERE id = ? AND is_delete = false AND stock >= n` per row, ascending commodity id (one lock
+    order for everyone, no retry loop). Any 0-row update → InsufficientStock(commodity=[ids]) →
+    409, and the atomic block undoes every decrement. Then Order + OrderGoods (unit price
+    snapshot), `total_amount` = Σ price×number + `ORDER_FREIGHT` (yuan), address snapshot, status
+    UNPAID (Alipay) or TO_SHIP (cash), and the cart rows are deleted — all in this transaction.
+    """
+    rows = sorted(cart, key=attrgetter("commodity_id"))
+    failed = []
+    for row in rows:
+        updated = Commodity.objects.filter(
+            pk=row.commodity_id, is_delete=False, stock__gte=row.number
+        ).update(stock=F("stock") - row.number, sales=F("sales") + row.number)
+        if not updated:
+            failed.append(row.commodity_id)
+    if failed:
+        raise InsufficientStock(commodity=failed)
+    # rows are locked by our UPDATEs: the prices read now are the ones we sold at
+    prices = dict(
+        Commodity.objects.filter(pk__in=[r.commodity_id for r in rows]).values_list("id", "price")
+    )
+    freight = Decimal(settings.ORDER_FREIGHT).quantize(CENT)
+    subtotal = sum((prices[r.commodity_id] * r.number for r in rows), Decimal("0"))
+    status = Order.Status.UNPAID if pay_method == Order.PayMethod.ALIPAY else Order.Status.TO_SHIP
+    order = _create_order_row(
+        user=user,
+        address=address.snapshot,
+        total_count=sum(r.number for r in rows),
+        total_amount=(subtotal + freight).quantize(CENT),
+        freight=freight,
+        pay_method=pay_method,
+        status=status,
+    )
+    OrderGoods.objects.bulk_create(
+        OrderGoods(
+            order=order, commodity_id=r.commodity_id, number=r.number, price=prices[r.commodity_id]
+        )
+        for r in rows
+    )
+    ShoppingCart.objects.filter(user=user, pk__in=[r.pk for r in rows]).delete()
+    _commodities_changed()
+    logger.info("order %s created by user %s (%s rows)", order.order_id, user.pk, len(rows))
+    return order
+
+
+def order_close_unpaid(*, order_id: str) -> bool:
+    """Cancel one unpaid order and give its stock back, exactly once (repeat → no-op, False).
+
+    Under the order's row lock: `UPDATE orders SET status=6 WHERE order_id=? AND status=1`; only
+    when that changed a row: stock += n, sales -= n per line, ascending commodity id.
+    """
+    with transaction.atomic():
+        locked = Order.objects.select_for_update().filter(pk=order_id).first()
+        if locked is None or locked.status != Order.Status.UNPAID:
+            return False
+        changed = Order.objects.filter(pk=order_id, status=Order.Status.UNPAID).update(
+            status=Order.Status.CANCELLED, update_time=timezone.now()
+        )
+        if not changed:
+            return False
+        lines = (
+            OrderGoods.objects.filter(order_id=order_id)
+            .order_by("commodity_id")
+            .values_list("commodity_id", "number")
+        )
+        for commodity_id, number in lines:
+            Commodity.objects.filter(pk=commodity_id).update(
+                stock=F("stock") + number, sales=F("sales") - number
+            )
+        _commodities_changed()
+    logger.info("order %s closed (pay timeout), stock restored", order_id)
+    return True
+
+
+def orders_close_expired(*, now: datetime | None = None, limit: int = 500) -> int:
+    """Close unpaid orders older than `ORDER_PAY_TIMEOUT` seconds; returns how many closed.
+
+    An order whose payment was started is first asked about at Alipay (trade query, outside any
+    transaction) so a paid-but-unnotified order is settled rather than closed; if Alipay cannot
+    be reached the timeout still wins (a late payment is then logged for refund).
+    """
+    now = now or timezone.now()
+    deadline = now - timedelta(seconds=settings.ORDER_PAY_TIMEOUT)
+    candidates = list(
+        Order.objects.filter(status=Order.Status.UNPAID, create_time__lt=deadline)
+        .order_by("create_time")
+        .values_list("order_id", "pay_started_at")[:limit]
+    )
+    closed = 0
+    for order_id, pay_started_at in candidates:
+        if pay_started_at is not None:
+            try:
+                if payment_query_settle(order_id=order_id):
+                    continue
+            except (PaymentUnavailable, PaymentRejected) as exc:
+                logger.warning("order %s: trade query before close failed (%s)", order_id, exc)
+        closed += order_close_unpaid(order_id=order_id)
+    return closed
+
+
+# --- Payment ------------------------------------------------------------------------------------
+
+
+def payment_start(*, order: Order, request: HttpRequest | None = None) -> str:
+    """Return the signed `alipay.trade.page.pay` URL for the caller's unpaid Alipay order.
+
+    Raises OrderNotPayable (409) unless status is UNPAID and pay_method ALIPAY. Records
+    `pay_started_at` (the trade-query task then watches the order). No network I/O.
+    """
+    if order.status != Order.Status.UNPAID or order.pay_method != Order.PayMethod.ALIPAY:
+        raise OrderNotPayable()
+    url = alipay.page_pay_url(
+        out_trade_no=order.order_id,
+        total_amount=str(order.total_amount),
+        subject=f"Learning Exchange Platform order {order.order_id}",
+        request=request,
+    )
+    started = timezone.now()
+    if Order.objects.filter(pk=order.pk, status=Order.Status.UNPAID).update(pay_started_at=started):
+        order.pay_started_at = started
+    return url
+
+
+def payment_settle(
+    *,
+    app_id: str | None,
+    out_trade_no: str | None,
+    total_amount: str | None,
+    trade_status: str | None,
+    trade_no: str | None,
+) -> bool:
+    """Apply a verified Alipay result (notify or trade query), API.md §2.6 notify steps 2–6.
+
+    Checks `app_id` = configured, the order exists, Decimal `total_amount` = order's exactly
+    (else PaymentRejected). `trade_status` not TRADE_SUCCESS/TRADE_FINISHED → records nothing,
+    returns False. Else, in one transaction with the order row locked: Payment get_or_create by
+    `trade_id=trade_no`, status 1 → 2 only from 1; the "paid" mail and cache bump after commit.
+    Returns True when the trade is recorded (also on repeats, which change nothing).
+    """
+    if not app_id or app_id != alipay.config().app_id:
+        raise PaymentRejected("app_id mismatch")
+    order = Order.objects.filter(pk=out_trade_no or "").first()
+    if order is None:
+        raise PaymentRejected("unknown out_trade_no")
+    try:
+        amount = Decimal(total_amount or "")
+    except InvalidOperation:
+        amount = None
+    if amount is None or not amount.is_finite() or amount != order.total_amount:
+        logger.warning(
+            "payment for order %s: total_amount %r != %s",
+            order.pk,
+            total_amount,
+            order.total_amount,
+        )
+        raise PaymentRejected("total_amount mismatch")
+    if trade_status not in alipay.PAID_TRADE_STATUSES:
+        logger.info("payment for order %s: trade_status %s acknowledged", order.pk, trade_status)
+        return False
+    if not trade_no:
+        raise PaymentRejected("missing trade_no")
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        _, created = Payment.objects.get_or_create(trade_id=trade_no, order=order)
+        if order.status == Order.Status.UNPAID:
+            Order.objects.filter(pk=order.pk).update(
+                status=Order.Status.TO_SHIP, update_time=timezone.now()
+            )
+            from apps.shopping.tasks import send_order_paid_mail
+
+            transaction.on_commit(partial(send_order_paid_mail.delay, order.pk))
+            _commodities_changed()
+            logger.info("order %s paid (trade %s)", order.pk, trade_no)
+        elif created:
+            logger.warning(
+                "order %s in status %s got trade %s: needs a refund check",
+                order.pk,
+                order.status,
+                trade_no,
+            )
+    return True
+
+
+def payment_notify(*, params: Mapping[str, str]) -> bool:
+    """Handle Alipay's async notify (flat form): verify RSA2 over the params minus
+    `sign`/`sign_type` with the Alipay public key, then `payment_settle`.
+
+    Raises PaymentRejected on a bad signature or failed check; returns what settle returns.
+    """
+    if not alipay.verify_params(params):
+        raise PaymentRejected("bad signature")
+    return payment_settle(
+        app_id=params.get("app_id"),
+        out_trade_no=params.get("out_trade_no"),
+        total_amount=params.get("total_amount"),
+        trade_status=params.get("trade_status"),
+        trade_no=params.get("trade_no"),
+    )
+
+
+def payment_query_settle(*, order_id: str) -> bool:
+    """Ask Alipay (`alipay.trade.query`) about an unpaid order and settle like a notify.
+
+    Returns True when the order is now recorded as paid. Raises PaymentUnavailable (gateway)
+    or PaymentRejected (response fails a check). Network I/O happens outside transactions.
+    """
+    if not Order.objects.filter(pk=order_id, status=Order.Status.UNPAID).exists():
+        return False
+    response = alipay.trade_query(out_trade_no=order_id)
+    if response.get("code") != "10000":
+        logger.info(
+            "trade query %s: %s %s", order_id, response.get("code"), response.get("sub_code")
+        )
+        return False
+    if response.get("out_trade_no") != order_id:
+        raise PaymentRejected("trade query answered another out_trade_no")
+    return payment_settle(
+        app_id=alipay.config().app_id,  # a signed answer to our own app's request
+        out_trade_no=order_id,
+        total_amount=response.get("total_amount"),
+        trade_status=response.get("trade_status"),
+        trade_no=response.get("trade_no"),
+    )
+
+
+def payments_query_pending(*, limit: int = 200) -> int:
+    """Trade-query every unpaid order whose payment was started; returns how many got paid."""
+    order_ids = list(
+        Order.objects.filter(status=Order.Status.UNPAID, pay_started_at__isnull=False)
+        .order_by("pay_started_at")
+        .values_list("order_id", flat=True)[:limit]
+    )
+    paid = 0
+    for order_id in order_ids:
+        try:
+            paid += payment_query_settle(order_id=order_id)
+        except (PaymentUnavailable, PaymentRejected) as exc:
+            logger.warning("trade query for order %s failed: %s", order_id, exc)
+    return paid
