@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/users/", include("apps.users.urls")),
     path("api/school/", include("apps.school.urls")),
     path("api/work/", include("apps.work.urls")),
+    path("api/topics/", include("apps.work.urls_alias")),  # work: search alias (API.md §2.4)
     path("api/community/", include("apps.community.urls")),
     path("api/shopping/", include("apps.shopping.urls")),
 ]
