@@ -211,7 +211,7 @@ def _validate_row(number: int, raw: Any) -> tuple[StudentRow | None, ErrorDict]:
         return None, {"non_field_errors": ["This row has more columns than the header."]}
     errors: ErrorDict = {}
     username = _clean_text(raw, "username", errors, required=True, max_length=NAME_MAX_LENGTH)
-    username = BaseUserManager.normalize_username(User, username) if username else username
+    username = User.normalize_username(username) if username else username
     if username and "username" not in errors:
         try:
             _username_validator(username)
@@ -233,14 +233,10 @@ def _validate_row(number: int, raw: Any) -> tuple[StudentRow | None, ErrorDict]:
     return StudentRow(number=number, username=username, email=email, **names), {}
 
 
-def validate_rows(
-    raw_rows: Sequence[Any], *, row_numbers: Sequence[int] | None = None
-) -> list[StudentRow]:
-    """Validate every row and the file as a whole (duplicate usernames); no DB access.
-
-    Row i is called `row_numbers[i]` (CSV line) when given, else its 1-based position.
-    Raises EnrolmentError `{"rows": {"<n>": {"<field>": [str]}}}` listing every bad row.
-    """
+def _validate_all(
+    raw_rows: Sequence[Any], row_numbers: Sequence[int] | None
+) -> tuple[list[StudentRow], dict[str, ErrorDict]]:
+    """Field checks of every row plus duplicate usernames in the file; no DB access."""
     _check_count(raw_rows, field="students")
     rows: list[StudentRow] = []
     errors: dict[str, ErrorDict] = {}
@@ -257,9 +253,58 @@ def validate_rows(
                 rows.append(row)
         if row_errors:
             errors[str(number)] = row_errors
+    return rows, errors
+
+
+def validate_rows(
+    raw_rows: Sequence[Any], *, row_numbers: Sequence[int] | None = None
+) -> list[StudentRow]:
+    """Validate every row: field rules, duplicates in the file, existing users (one query).
+
+    Row i is called `row_numbers[i]` (CSV line) when given, else its 1-based position.
+    Raises EnrolmentError `{"rows": {"<n>": {"<field>": [str]}}}` listing every bad row,
+    e.g. an existing username with another e-mail. Reads only.
+    """
+    students, errors = _validate_all(raw_rows, row_numbers)
+    _new, _existing, db_errors = _resolve(students)
+    errors.update(db_errors)
     if errors:
-        raise EnrolmentError({"rows": errors})
-    return rows
+        ordered = sorted(errors.items(), key=lambda item: int(item[0]))
+        raise EnrolmentError({"rows": dict(ordered)})
+    return students
+
+
+def _resolve(
+    students: list[StudentRow], *, only_new: bool = False
+) -> tuple[list[StudentRow], list[int], dict[str, ErrorDict]]:
+    """Split rows into new users and ids of existing ones (same username and e-mail).
+
+    Row errors: an existing username with another e-mail; a username differing only in case
+    from an existing one (MariaDB compares usernames case-insensitively); with `only_new`, any
+    existing username. One query.
+    """
+    names = [s.username for s in students]
+    found = list(User.objects.filter(username__in=names).only("id", "username", "email"))
+    by_name = {u.username: u for u in found}
+    by_folded = {u.username.casefold(): u for u in found}
+    errors: dict[str, ErrorDict] = {}
+    new: list[StudentRow] = []
+    existing_ids: list[int] = []
+    for s in students:
+        user = by_name.get(s.username)
+        if user is None and s.username.casefold() in by_folded:
+            errors[str(s.number)] = {"username": [_unique_username_message()]}
+        elif user is None:
+            new.append(s)
+        elif only_new:
+            errors[str(s.number)] = {"username": [_unique_username_message()]}
+        elif (user.email or "").casefold() != s.email.casefold():
+            errors[str(s.number)] = {
+                "email": ["A user with this username already exists with another e-mail."]
+            }
+        else:
+            existing_ids.append(user.pk)
+    return new, existing_ids, errors
 
 
 # --- enrolment: writing --------------------------------------------------------------------------
@@ -313,15 +358,15 @@ def student_register(
     classes_id = classes.pk if isinstance(classes, Classes) else classes
     target = classes_enrollable_by(user=by).filter(pk=classes_id).first()
     if target is None:
-        message = _('Invalid pk "%(pk)s" - object does not exist.') % {"pk": classes_id}
+        message = _('Invalid pk "{pk_value}" - object does not exist.').format(pk_value=classes_id)
         raise EnrolmentError({"classes": [message]})
     raw = {"username": username, "email": email, "first_name": first_name, "last_name": last_name}
     row, errors = _validate_row(1, raw)
     if errors:
         raise EnrolmentError(errors)
-    existing = User.objects.filter(username=row.username).exists()
-    if existing:
-        raise EnrolmentError({"username": [_unique_username_message()]})
+    _new, _existing, db_errors = _resolve([row], only_new=True)
+    if db_errors:
+        raise EnrolmentError(db_errors["1"])
     try:
         _result, users = _enrol_with_retry(
             classes=target, students=[row], notify=True, only_new=True
@@ -391,28 +436,8 @@ def _enrol_write(
 
     Query count is constant in the number of rows (bulk inserts in batches of 500).
     """
-    names = [s.username for s in students]
-    found = list(User.objects.filter(username__in=names).only("id", "username", "email"))
-    by_name = {u.username: u for u in found}
-    by_folded = {u.username.casefold(): u for u in found}
-    errors: dict[str, ErrorDict] = {}
-    new: list[StudentRow] = []
-    existing_ids: list[int] = []
-    for s in students:
-        user = by_name.get(s.username)
-        if user is None and s.username.casefold() in by_folded:  # case-insensitive collation
-            errors[str(s.number)] = {"username": [_unique_username_message()]}
-        elif user is None:
-            new.append(s)
-        elif only_new:
-            errors[str(s.number)] = {"username": [_unique_username_message()]}
-        elif (user.email or "").casefold() != s.email.casefold():
-            errors[str(s.number)] = {
-                "email": ["A user with this username already exists with another e-mail."]
-            }
-        else:
-            existing_ids.append(user.pk)
-    if errors:
+    new, existing_ids, errors = _resolve(students, only_new=only_new)
+    if errors:  # a concurrent enrolment changed things since validate_rows
         raise EnrolmentError({"rows": errors})
 
     created_users = _users_create(new)
@@ -453,7 +478,7 @@ def _users_create(rows: list[StudentRow]) -> list:
     )
     for user in users:
         user.pk = user.id = ids[user.username]
-    group = Group.objects.get(name=STUDENT_GROUP)
+    group, _created = Group.objects.get_or_create(name=STUDENT_GROUP)
     through = User.groups.through
     memberships = [through(user_id=u.pk, group_id=group.pk) for u in users]
     through.objects.bulk_create(memberships, ignore_conflicts=True, batch_size=500)
