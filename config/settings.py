@@ -99,6 +99,7 @@ for _i, _url in enumerate(DATABASE_REPLICA_URLS):
     DATABASES[f"replica{_i}"] = _replica
 if DATABASE_REPLICA_URLS:
     DATABASE_ROUTERS = ["utils.db_router.ReplicaRouter"]
+    MIDDLEWARE.insert(1, "utils.db_router.ReplicaPinMiddleware")  # deploy: per-request read pin
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "users.User"
