@@ -20,7 +20,9 @@ class ClassesFactory(DjangoModelFactory):
 
     name = factory.Sequence(lambda n: f"Python-{n:02d}")
     slogan = "Learn by doing"
-    user = factory.SubFactory(TeacherFactory)
+    user = factory.SubFactory(
+        TeacherFactory, username=factory.Sequence(lambda n: f"classes_owner{n}")
+    )
 
     @factory.post_generation
     def members(obj, create, extracted, **kwargs):

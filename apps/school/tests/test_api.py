@@ -97,8 +97,8 @@ def test_retrieve_role_matrix(client_for, klass, staff, who, expected):
         "member_teacher": klass.member.get(username="teacher2"),
         "member_student": klass.member.get(username="student1"),
         "staff": staff,
-        "outsider_teacher": TeacherFactory(),
-        "outsider_student": StudentFactory(),
+        "outsider_teacher": TeacherFactory(username="outsider_t"),
+        "outsider_student": StudentFactory(username="outsider_s"),
     }
     assert client_for(users[who]).get(detail(klass.pk)).status_code == expected
 
@@ -146,7 +146,7 @@ def test_create_role_matrix(request, client_for, who, expected):
 
 @pytest.mark.django_db
 def test_create_adds_creator_and_members_and_ignores_user_field(client_for, teacher, student):
-    other = StudentFactory()
+    other = StudentFactory(username="other_s")
     response = client_for(teacher).post(
         URL,
         {"name": "Py", "slogan": None, "member": [student.pk, other.pk], "user": other.pk},
@@ -197,7 +197,7 @@ def test_patch_role_matrix(client_for, klass, staff, who, expected):
         "staff": staff,
         "member_teacher": klass.member.get(username="teacher2"),
         "member_student": klass.member.get(username="student1"),
-        "outsider_teacher": TeacherFactory(),
+        "outsider_teacher": TeacherFactory(username="outsider_t"),
     }
     response = client_for(users[who]).patch(detail(klass.pk), {"name": "Renamed"}, format="json")
 
@@ -208,7 +208,7 @@ def test_patch_role_matrix(client_for, klass, staff, who, expected):
 
 @pytest.mark.django_db
 def test_put_replaces_members_but_keeps_owner(client_for, klass, teacher, student):
-    newcomer = StudentFactory()
+    newcomer = StudentFactory(username="newcomer_s")
     response = client_for(teacher).put(
         detail(klass.pk), {"name": "P2", "slogan": "s", "member": [newcomer.pk]}, format="json"
     )
@@ -237,7 +237,7 @@ def test_delete_role_matrix_and_soft_delete(client_for, klass, staff, who, expec
         "staff": staff,
         "member_teacher": klass.member.get(username="teacher2"),
         "member_student": klass.member.get(username="student1"),
-        "outsider_student": StudentFactory(),
+        "outsider_student": StudentFactory(username="outsider_s"),
     }
     response = client_for(users[who]).delete(detail(klass.pk))
 
@@ -254,7 +254,7 @@ def test_delete_role_matrix_and_soft_delete(client_for, klass, staff, who, expec
 
 def _class_of(size: int) -> Classes:
     """A class of `size` members (1 teacher + students), created in bulk."""
-    owner = TeacherFactory()
+    owner = TeacherFactory(username=f"owner_{size}")
     students = User.objects.bulk_create(
         [User(username=f"bulk{size}_{i}", email=f"b{i}@example.com") for i in range(size - 1)]
     )

@@ -48,15 +48,15 @@ def _non_members_count(klass) -> int:
      ("outsider_teacher", 404), ("outsider_student", 404)],
 )  # fmt: skip
 def test_enrol_role_matrix(client_for, klass, staff, who, expected):
-    member_teacher = TeacherFactory()
+    member_teacher = TeacherFactory(username="member_t")
     klass.member.add(member_teacher)
     users = {
         "owner": klass.user,
         "member_teacher": member_teacher,
         "staff": staff,
         "member_student": klass.member.get(username="student1"),
-        "outsider_teacher": TeacherFactory(),
-        "outsider_student": StudentFactory(),
+        "outsider_teacher": TeacherFactory(username="outsider_t"),
+        "outsider_student": StudentFactory(username="outsider_s"),
     }
     body = {"students": [{"username": "newkid", "email": "newkid@example.com"}]}
 
@@ -264,7 +264,7 @@ def test_concurrent_enrolment_of_the_same_new_username_never_500s(monkeypatch, s
     """Both requests see "new" then both insert: the loser retries and reads the winner's row."""
     from django.db import connection
 
-    owner = TeacherFactory()
+    owner = TeacherFactory(username="race_owner")
     classes = [ClassesFactory(user=owner), ClassesFactory(user=owner)]
     barrier = threading.Barrier(2, timeout=10)
     real_create = services._users_create
