@@ -5,3 +5,6 @@ class UsersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "apps.users"
     label = "users"
+
+    def ready(self) -> None:
+        from apps.users import schema  # noqa: F401  (registers the OpenAPI auth extension)

@@ -4,7 +4,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
-from rest_framework import exceptions, mixins, status, viewsets
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -18,6 +20,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenRefreshView
 
 from apps.users import selectors, services
+from apps.users.models import Address
 from apps.users.roles import IsTeacher, is_staff
 from apps.users.serializers import (
     AddressSerializer,
@@ -37,6 +40,19 @@ from apps.users.serializers import (
 from apps.users.throttles import CaptchaThrottle, LoginThrottle, PasswordSetThrottle
 
 NO_ACCOUNT = "No active account found with the given credentials"
+
+_LOGIN_BODY = inline_serializer(
+    "LoginResponse",
+    {
+        "access": serializers.CharField(),
+        "refresh": serializers.CharField(),
+        "id": serializers.IntegerField(),
+        "username": serializers.CharField(),
+        "avatar": serializers.URLField(allow_null=True),
+        "role": serializers.CharField(),
+    },
+)
+_AVATAR_BODY = inline_serializer("AvatarResponse", {"avatar": serializers.URLField()})
 
 
 class PrivateNoStoreMixin:
@@ -58,6 +74,7 @@ class CaptchaView(APIView):
     permission_classes = (AllowAny,)
     throttle_classes = (CaptchaThrottle,)
 
+    @extend_schema(responses={(200, "image/png"): OpenApiTypes.BINARY})
     def get(self, request, uuid):
         png = services.captcha_issue(uuid=uuid)
         return HttpResponse(png, content_type="image/png", headers={"Cache-Control": "no-store"})
@@ -70,6 +87,7 @@ class LoginView(APIView):
     permission_classes = (AllowAny,)
     throttle_classes = (LoginThrottle,)
 
+    @extend_schema(request=LoginSerializer, responses={200: _LOGIN_BODY})
     def post(self, request):
         params = LoginSerializer(data=request.data)
         params.is_valid(raise_exception=True)
@@ -108,6 +126,7 @@ class RefreshView(TokenRefreshView):
 class LogoutView(APIView):
     """POST the caller's `refresh` → blacklisted, 204. Another user's token → 400."""
 
+    @extend_schema(request=RefreshInputSerializer, responses={204: OpenApiResponse()})
     def post(self, request):
         params = RefreshInputSerializer(data=request.data)
         params.is_valid(raise_exception=True)
@@ -128,6 +147,7 @@ class PasswordSetView(APIView):
     permission_classes = (AllowAny,)
     throttle_classes = (PasswordSetThrottle,)
 
+    @extend_schema(request=PasswordSetSerializer, responses={204: OpenApiResponse()})
     def post(self, request):
         params = PasswordSetSerializer(data=request.data)
         params.is_valid(raise_exception=True)
@@ -146,9 +166,11 @@ class PasswordSetView(APIView):
 class MeView(PrivateNoStoreMixin, APIView):
     """GET / PATCH the caller's own User (PATCH: email, first_name, last_name, mobile)."""
 
+    @extend_schema(responses=UserSerializer)
     def get(self, request):
         return Response(UserSerializer(request.user, context={"request": request}).data)
 
+    @extend_schema(request=MeUpdateSerializer, responses=UserSerializer)
     def patch(self, request):
         params = MeUpdateSerializer(data=request.data, partial=True)
         params.is_valid(raise_exception=True)
@@ -159,6 +181,7 @@ class MeView(PrivateNoStoreMixin, APIView):
 class MePasswordView(PrivateNoStoreMixin, APIView):
     """POST old_password/new_password → 204; all the caller's refresh tokens blacklisted."""
 
+    @extend_schema(request=PasswordChangeSerializer, responses={204: OpenApiResponse()})
     def post(self, request):
         params = PasswordChangeSerializer(data=request.data, context={"request": request})
         params.is_valid(raise_exception=True)
@@ -174,6 +197,7 @@ class MeAvatarView(PrivateNoStoreMixin, APIView):
 
     parser_classes = (MultiPartParser,)
 
+    @extend_schema(request=AvatarSerializer, responses=_AVATAR_BODY)
     def post(self, request):
         params = AvatarSerializer(data=request.data)
         params.is_valid(raise_exception=True)
@@ -209,6 +233,7 @@ class UserViewSet(
             return users.filter(username__icontains=username) if username else users
         return selectors.user_detail_visible_to(user=user)
 
+    @extend_schema(request=RegisterStudentSerializer, responses={201: UserSerializer})
     def create(self, request, *args, **kwargs):
         from apps.school.services import EnrolmentError, student_register  # school owns it
 
@@ -222,6 +247,7 @@ class UserViewSet(
             UserSerializer(user, context={"request": request}).data, status=status.HTTP_201_CREATED
         )
 
+    @extend_schema(request=UserUpdateSerializer, responses=UserSerializer)
     def partial_update(self, request, *args, **kwargs):
         target = self.get_object()
         staff = is_staff(request.user)
@@ -285,8 +311,11 @@ class AddressViewSet(PrivateNoStoreMixin, viewsets.ModelViewSet):
     """The caller's addresses; others' ids → 404. At most 20 live; soft delete."""
 
     serializer_class = AddressSerializer
+    queryset = Address.objects.none()  # for the schema; the real one is per caller
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Address.objects.none()
         return selectors.address_list_for_user(user=self.request.user)
 
     def get_object(self):
