@@ -80,9 +80,11 @@ def simulator_keys() -> SimulatorKeys:
     return _keys_in(str(key_dir()))
 
 
-def content_to_sign(params: Mapping[str, str]) -> str:
-    """Alipay's string to sign: `k=v` pairs sorted by key, `&`-joined, minus `sign`/`sign_type`."""
-    items = sorted((k, v) for k, v in params.items() if k not in ("sign", "sign_type"))
+def content_to_sign(params: Mapping[str, str], *, request: bool = False) -> str:
+    """Alipay's string to sign: `k=v` pairs sorted by key, `&`-joined, minus `sign` and
+    `sign_type` — except for app requests (`request=True`), whose `sign_type` is signed too."""
+    skip = ("sign",) if request else ("sign", "sign_type")
+    items = sorted((k, v) for k, v in params.items() if k not in skip)
     return "&".join(f"{k}={v}" for k, v in items)
 
 

@@ -65,7 +65,7 @@ def _app_signature_ok(params: Mapping[str, str]) -> tuple[bool, str]:
     if params.get("sign_type", "RSA2") != "RSA2" or not params.get("sign"):
         return False, "缺少签名或签名类型不支持"
     app_public = RSA.import_key(cfg.app_private_key).publickey().export_key("PEM").decode()
-    if not rsa2_verify(app_public, content_to_sign(params), params["sign"]):
+    if not rsa2_verify(app_public, content_to_sign(params, request=True), params["sign"]):
         return False, "验签出错"
     return True, ""
 
