@@ -410,3 +410,27 @@ def test_set_password_runs_validators(api_client):
     )
     assert response.status_code == 400
     assert set(response.json()) == {"new_password"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("throttle", "method", "url"),
+    [
+        ("CaptchaThrottle", "get", f"/api/users/image/verification/{uuid.uuid4()}/"),
+        ("PasswordSetThrottle", "post", "/api/users/password/set/"),
+    ],
+)
+def test_anon_scoped_throttles_are_ip_keyed(
+    api_client, client_for, monkeypatch, throttle, method, url
+):
+    from apps.users import throttles
+
+    monkeypatch.setattr(getattr(throttles, throttle), "rate", "2/min", raising=False)
+    for _ in range(2):
+        assert getattr(api_client, method)(url).status_code in (200, 400)
+    # same IP, now authenticated: still the same bucket
+    response = getattr(client_for(UserFactory()), method)(url)
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) > 0
+    other_ip = getattr(api_client, method)(url, REMOTE_ADDR="10.9.9.9")
+    assert other_ip.status_code in (200, 400)
