@@ -84,7 +84,7 @@ class CommentCreateSerializer(serializers.Serializer):
     )
 
 
-class CommentSerializer(serializers.BaseSerializer):
+class CommentSerializer(serializers.Serializer):
     """A comment node with its replies nested under `sonComments` (oldest first).
 
     Live: `{"id", "article", "user", "user_name", "user_avatar", "content", "parent_comment",
@@ -93,7 +93,24 @@ class CommentSerializer(serializers.BaseSerializer):
     `user_name`, `user_avatar`, `content` null.
     """
 
+    id = serializers.IntegerField(read_only=True)
+    article = serializers.IntegerField(read_only=True)
+    user = serializers.IntegerField(read_only=True, allow_null=True)
+    user_name = serializers.CharField(read_only=True, allow_null=True)
+    user_avatar = serializers.URLField(read_only=True, allow_null=True)
+    content = serializers.CharField(read_only=True, allow_null=True)
+    parent_comment = serializers.IntegerField(read_only=True, allow_null=True)
+    reply_username = serializers.CharField(read_only=True, allow_null=True)
+    create_time = serializers.DateTimeField(read_only=True)
+    is_deleted = serializers.BooleanField(read_only=True)
+    sonComments = serializers.ListField(  # the contract's name
+        child=serializers.DictField(),
+        read_only=True,
+        help_text="Replies (same shape), oldest first.",
+    )
+
     def to_representation(self, node: ThreadNode) -> dict[str, Any]:
+        """Render the node and its children (one recursive pass, no queries)."""
         request = self.context.get("request")
         return _node_data(node, request)
 
