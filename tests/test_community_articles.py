@@ -274,3 +274,19 @@ def test_search_envelope_highlights_and_paging(client_for, user):
 )
 def test_search_rejects_bad_params(client_for, user, params):
     assert client_for(user).get(f"{ARTICLES}search/", params).status_code == 400
+
+
+def test_admin_save_rerenders_html_and_invalidates_cache(client, client_for, staff):
+    article = ArticleFactory(content="旧")
+    reader = client_for(staff)
+    assert reader.get(detail(article.pk)).json()["content"] == "旧"
+    staff.is_superuser = True
+    staff.save()
+    client.force_login(staff)
+    resp = client.post(
+        f"/admin/community/article/{article.pk}/change/",
+        {"title": article.title, "content": "<script>x</script>*新*", "user": article.user_id},
+    )
+    assert resp.status_code == 302, resp.content[:500]
+    body = reader.get(detail(article.pk)).json()
+    assert body["content_html"].strip() == "<p><em>新</em></p>"  # script dropped, cache bumped

@@ -3,6 +3,8 @@
 from django.contrib import admin
 
 from apps.community.models import Article, Comment
+from apps.community.services import CACHE_NAMESPACE, render_markdown
+from utils import cache as response_cache
 
 
 @admin.register(Article)
@@ -15,6 +17,16 @@ class ArticleAdmin(admin.ModelAdmin):
     list_select_related = ("user",)
     readonly_fields = ("content_html", "page_view", "create_time", "update_time")
     raw_id_fields = ("user",)
+
+    def save_model(self, request, obj: Article, form, change: bool) -> None:
+        """Re-render `content_html` and invalidate cached article bodies, as the API does."""
+        obj.content_html = render_markdown(obj.content)
+        super().save_model(request, obj, form, change)
+        response_cache.bump(CACHE_NAMESPACE)
+
+    def delete_model(self, request, obj: Article) -> None:
+        super().delete_model(request, obj)
+        response_cache.bump(CACHE_NAMESPACE)
 
 
 @admin.register(Comment)
