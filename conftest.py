@@ -186,7 +186,7 @@ def celery_worker(django_db_setup, django_db_blocker, smtp_sink) -> Iterator[sub
     require_service("Celery broker", bool(settings.CELERY_BROKER_URL), "REDIS_URL unset")
     db = settings.DATABASES["default"]
     url = os.environ.get("DATABASE_URL", "")
-    test_name = connection.creation._get_test_db_name()
+    test_name = connection.settings_dict["NAME"]  # school: already the test DB after setup
     env = dict(os.environ)
     if db["ENGINE"].endswith("mysql") and url:
         env["DATABASE_URL"] = url.rsplit("/", 1)[0] + "/" + test_name
@@ -211,8 +211,11 @@ def celery_worker(django_db_setup, django_db_blocker, smtp_sink) -> Iterator[sub
         pytest.fail("the Celery worker did not start; see var/log/celery-test-worker.log")
     previous = app.conf.task_always_eager
     app.conf.task_always_eager = False
+    # school: with namespace="CELERY" the CELERY_-prefixed key wins over the one above
+    app.conf.CELERY_TASK_ALWAYS_EAGER = False
     yield proc
     app.conf.task_always_eager = previous
+    app.conf.CELERY_TASK_ALWAYS_EAGER = previous  # school: see above
     proc.terminate()
     try:
         proc.wait(timeout=20)
