@@ -424,3 +424,26 @@ def test_gunicorn_config_serves_healthz_and_the_healthcheck_passes(tmp_path: Pat
     text = log.read_text()
     assert "Using worker: sync" in text
     assert re.search(r'"GET /healthz HTTP/1\.1" 200 ', text), text  # access log on stdout
+
+
+@pytest.mark.skipif(not shutil.which("systemd-analyze"), reason="systemd-analyze not installed")
+def test_systemd_units_pass_systemd_analyze_verify(tmp_path: Path) -> None:
+    """Only the missing /srv/stsys executables (not installed here) may be reported."""
+    units = []
+    for name in ("stsys-web.service", "stsys-beat.service", "stsys-worker@.service"):
+        target = tmp_path / name.replace("@.", "@mail.")
+        target.write_text((ROOT / "deploy" / "systemd" / name).read_text())
+        units.append(str(target))
+    done = subprocess.run(
+        ["systemd-analyze", "verify", "--man=no", *units],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    problems = [
+        line
+        for line in (done.stdout + done.stderr).splitlines()
+        if line.strip() and "/srv/stsys/app/.venv/bin/" not in line
+    ]
+    assert not problems, problems
