@@ -30,6 +30,27 @@ function check(cond, what) {
   }
 }
 
+// Wait for `locator` to be visible: a pass, or a failure (with the reason) after `timeout` ms.
+async function seen(locator, what, timeout = 15000) {
+  try {
+    await locator.first().waitFor({ state: "visible", timeout });
+    check(true, what);
+    return true;
+  } catch (err) {
+    check(false, `${what} (${err.message.split("\n")[0]})`);
+    return false;
+  }
+}
+
+async function landed(page, pattern, what) {
+  try {
+    await page.waitForURL(pattern, { timeout: 10000 });
+    check(true, what);
+  } catch {
+    check(false, `${what} (at ${page.url()})`);
+  }
+}
+
 async function shot(page, name) {
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 }
@@ -74,15 +95,14 @@ async function teacherFlow(browser) {
   check(page.url().includes("/login"), "wrong captcha → still on the login page");
 
   await login(page, "e2e_teacher");
-  check(page.url().endsWith("/classes"), "teacher lands on the classes page");
+  await landed(page, /\/classes$/, "teacher lands on the classes page");
 
   // create a class
   const className = `E2E班${stamp}`.slice(0, 30);
   await page.getByLabel("班级名称").fill(className);
   await page.getByLabel("口号").fill("端到端测试");
   await page.getByRole("button", { name: "创建班级" }).click();
-  await page.getByRole("link", { name: className }).waitFor();
-  check(true, "teacher created a class and sees it in the list");
+  await seen(page.getByRole("link", { name: className }), "teacher created a class and sees it in the list");
   await shot(page, "02-teacher-classes");
 
   // create a label and a single-choice topic
@@ -91,16 +111,15 @@ async function teacherFlow(browser) {
   await page.getByRole("button", { name: "添加标签" }).click();
   await page.getByText(`E2E标签${stamp}`).first().waitFor();
   await page.getByRole("button", { name: "新建题目" }).click();
-  await page.getByLabel("题干").fill(`下列哪一项描述了${WORD}？`);
-  await page.getByLabel("题型").selectOption("0");
-  await page.getByLabel("所属标签").selectOption({ label: `E2E标签${stamp}` });
-  await page.getByLabel("分值").fill("5");
+  await page.getByLabel("题干", { exact: true }).fill(`下列哪一项描述了${WORD}？`);
+  await page.getByLabel("题型", { exact: true }).selectOption("0");
+  await page.getByLabel("所属标签", { exact: true }).selectOption({ label: `E2E标签${stamp}` });
+  await page.getByLabel("分值", { exact: true }).fill("5");
   await page.getByLabel("选项 A 内容").fill("错误选项");
   await page.getByLabel("选项 B 内容").fill(ANSWER_TEXT);
   await page.getByLabel("选项 B 为正确答案").check();
   await page.getByRole("button", { name: "保存题目" }).click();
-  await page.getByText(`下列哪一项描述了${WORD}？`).first().waitFor();
-  check(true, "teacher created a topic");
+  await seen(page.getByRole("cell", { name: `下列哪一项描述了${WORD}？` }), "teacher created a topic and sees it in the bank");
   await shot(page, "03-teacher-bank");
   await ctx.close();
 }
@@ -109,7 +128,7 @@ async function studentSearchFlow(browser) {
   const ctx = await browser.newContext({ locale: "zh-CN", viewport: { width: 1200, height: 800 } });
   const page = await ctx.newPage();
   await login(page, "e2e_student");
-  check(page.url().endsWith("/search"), "student lands on the search page");
+  await landed(page, /\/search$/, "student lands on the search page");
   await page.getByLabel("关键词").fill(WORD);
   const [response] = await Promise.all([
     page.waitForResponse((r) => r.url().includes("/topics/search/") && r.url().includes("text=")),
@@ -144,8 +163,7 @@ async function shopperFlow(browser) {
   await page.getByLabel("详细地址").fill("测试路 1 号");
   await page.getByLabel("手机号").fill("13800000000");
   await page.getByRole("button", { name: "保存地址" }).click();
-  await page.getByText("测试路 1 号").first().waitFor();
-  check(true, "shopper created an address through the cascader");
+  await seen(page.getByRole("cell", { name: /测试路 1 号/ }), "shopper created an address through the cascader");
   await shot(page, "05-addresses");
 
   // add to cart
@@ -155,7 +173,7 @@ async function shopperFlow(browser) {
   const card = page.locator("article", { hasText: "E2E 笔记本" });
   await card.getByLabel("数量").fill("2");
   await card.getByRole("button", { name: "加入购物车" }).click();
-  await card.getByText("已加入购物车").waitFor();
+  await seen(card.getByText("已加入购物车"), "commodity added to the cart");
   await shot(page, "06-shop");
 
   // order with Alipay, pay in the simulator
@@ -166,19 +184,17 @@ async function shopperFlow(browser) {
   await shot(page, "07-cart");
   await page.getByRole("button", { name: "提交订单" }).click();
   await page.waitForURL(/\/orders\/\w+/);
-  check((await page.getByText("待支付").count()) > 0, "new order is unpaid");
+  await seen(page.locator("[data-test=order-status]", { hasText: "待支付" }), "new order is unpaid");
   await shot(page, "08-order");
   await page.getByRole("button", { name: "去支付" }).click();
   await page.waitForURL(/\/sandbox\/alipay\/gateway\//, { timeout: 15000 });
   await shot(page, "09-sandbox");
-  await page.locator("form button, form input[type=submit]").first().click();
+  await page.locator("#pay").click();
   await page.waitForURL(/\/pay\/return/, { timeout: 20000 });
-  await page.getByText("支付成功").waitFor({ timeout: 20000 });
-  check(true, "return page reports the order paid");
+  await seen(page.getByText("支付成功"), "return page reports the order paid", 20000);
   await shot(page, "10-pay-return");
   await page.goto(`${BASE}/orders`);
-  await page.getByText("待发货").first().waitFor();
-  check(true, "orders list shows the order to ship");
+  await seen(page.getByRole("cell", { name: "待发货" }), "orders list shows the order as paid (to ship)");
   await shot(page, "11-orders");
   await ctx.close();
 }

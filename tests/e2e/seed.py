@@ -12,7 +12,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -23,7 +23,9 @@ from apps.users.models import User  # noqa: E402
 PASSWORD = os.environ["E2E_PASSWORD"]
 
 for username, group in (("e2e_teacher", "teacher"), ("e2e_student", "student")):
-    user, _ = User.objects.get_or_create(username=username, defaults={"email": f"{username}@example.com"})
+    user, _ = User.objects.get_or_create(
+        username=username, defaults={"email": f"{username}@example.com"}
+    )
     user.set_password(PASSWORD)
     user.is_active = True
     user.save()

@@ -55,7 +55,12 @@ def _ensure_built(npm: str) -> None:
     if not (FRONTEND / "node_modules" / "playwright-core").exists():
         subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=FRONTEND, check=True)
     index = FRONTEND / "dist" / "index.html"
-    sources = [FRONTEND / "src", FRONTEND / "index.html", FRONTEND / "package-lock.json", FRONTEND / "vite.config.ts"]
+    sources = [
+        FRONTEND / "src",
+        FRONTEND / "index.html",
+        FRONTEND / "package-lock.json",
+        FRONTEND / "vite.config.ts",
+    ]
     if not index.exists() or index.stat().st_mtime < _newest_mtime(sources):
         subprocess.run([npm, "run", "build"], cwd=FRONTEND, check=True)
 
@@ -64,8 +69,18 @@ def _server_env(tmp: Path, port: int) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("DATABASE_", "ELASTICSEARCH_", "CELERY_", "REDIS_", "ALIPAY_", "FASTDFS_"))
-        and k not in {"TESTING", "DEBUG", "EMAIL_URL", "FRONTEND_URL", "MEDIA_ROOT", "DJANGO_SETTINGS_MODULE"}
+        if not k.startswith(
+            ("DATABASE_", "ELASTICSEARCH_", "CELERY_", "REDIS_", "ALIPAY_", "FASTDFS_")
+        )
+        and k
+        not in {
+            "TESTING",
+            "DEBUG",
+            "EMAIL_URL",
+            "FRONTEND_URL",
+            "MEDIA_ROOT",
+            "DJANGO_SETTINGS_MODULE",
+        }
     }
     base = f"http://127.0.0.1:{port}"
     env.update(
@@ -109,7 +124,9 @@ def _wait_ready(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
 def test_e2e_flows(tmp_path: Path) -> None:
     node, npm = shutil.which("node"), shutil.which("npm")
     require_service("Node.js", bool(node and npm), "node/npm not on PATH")
-    require_service("Chromium", os.access(CHROMIUM, os.X_OK), f"{CHROMIUM} missing: apt-get install chromium")
+    require_service(
+        "Chromium", os.access(CHROMIUM, os.X_OK), f"{CHROMIUM} missing: apt-get install chromium"
+    )
     require_service("Redis", _redis_ok(), f"{REDIS_URL} unreachable")
     _ensure_built(npm)
     _flush_redis()
@@ -124,7 +141,11 @@ def test_e2e_flows(tmp_path: Path) -> None:
 
     log = (tmp_path / "server.log").open("w")
     server = subprocess.Popen(
-        [*manage, "runserver", f"127.0.0.1:{port}", "--noreload"], cwd=ROOT, env=env, stdout=log, stderr=log
+        [*manage, "runserver", f"127.0.0.1:{port}", "--noreload"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=log,
     )
     try:
         _wait_ready(f"http://127.0.0.1:{port}/healthz", server)
@@ -138,7 +159,12 @@ def test_e2e_flows(tmp_path: Path) -> None:
             "SCREENSHOT_DIR": str(shots),
         }
         result = subprocess.run(
-            [node, str(E2E / "run.mjs")], cwd=ROOT, env=env_node, capture_output=True, text=True, timeout=480
+            [node, str(E2E / "run.mjs")],
+            cwd=ROOT,
+            env=env_node,
+            capture_output=True,
+            text=True,
+            timeout=480,
         )
         print(result.stdout)
         print(result.stderr, file=sys.stderr)
