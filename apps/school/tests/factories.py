@@ -29,3 +29,10 @@ class ClassesFactory(DjangoModelFactory):
         if not create:
             return
         obj.member.add(obj.user, *(extracted or ()))
+
+
+def mail_callbacks(callbacks: list) -> list:
+    """The on-commit callbacks that queue `send_set_password_mail` (others' callbacks ignored)."""
+    from apps.users.tasks import send_set_password_mail
+
+    return [cb for cb in callbacks if getattr(cb, "func", None) == send_set_password_mail.delay]
