@@ -1,33 +1,77 @@
 """Celery tasks of the question bank: mirror topics into Elasticsearch (API.md §2.4 "Index sync").
 
-Placeholder bodies written by the work-API helper; the search helper owns and completes this module
-(`apps.work.search` holds the logic). Tasks take ids, are safe to run twice, and retry while ES is down.
+The logic lives in `apps.work.search`. Tasks take ids (never model instances), are idempotent
+(documents carry external versions, deletes of absent documents are fine) and retry with jittered
+exponential backoff while Elasticsearch is unreachable. With the database search backend (no
+ELASTICSEARCH_URL) they do nothing. Queue: `search` (settings.CELERY_TASK_ROUTES).
 """
 
+from typing import Any
+
 from celery import shared_task
+from elasticsearch import ConnectionError as ESConnectionError
+from elasticsearch import ConnectionTimeout
 
 from utils.exceptions import SearchUnavailable
 
+RETRY_ON = (SearchUnavailable, ESConnectionError, ConnectionTimeout, ConnectionError, TimeoutError)
+RETRY = {
+    "autoretry_for": RETRY_ON,
+    "retry_backoff": 2,  # seconds, doubled per try
+    "retry_backoff_max": 600,  # seconds
+    "retry_jitter": True,
+    "max_retries": 8,
+}
 
-@shared_task(autoretry_for=(SearchUnavailable,), retry_backoff=True, max_retries=5)
-def topic_index_task(topic_id: int) -> None:
-    """Mirror topic `topic_id` into the `topic` alias: upsert if live, else delete. Idempotent."""
+
+@shared_task(**RETRY)
+def topic_index_task(topic_id: int) -> dict[str, int]:
+    """Mirror topic `topic_id` into the `topic` alias: upsert if live, else delete.
+
+    Returns the `SyncResult` counts (`indexed`, `deleted`, `conflicts`, `not_found`).
+    """
     from apps.work import search
 
-    search.sync_topics(topic_ids=[topic_id])
+    return vars(search.sync_topics(topic_ids=[topic_id]))
 
 
-@shared_task(autoretry_for=(SearchUnavailable,), retry_backoff=True, max_retries=5)
-def topics_index_task(topic_ids: list[int]) -> None:
-    """Mirror many topics (an import) in one bulk request. Idempotent."""
+@shared_task(**RETRY)
+def topics_index_task(topic_ids: list[int]) -> dict[str, int]:
+    """Mirror many topics (an import) in bulk requests. Returns the `SyncResult` counts."""
     from apps.work import search
 
-    search.sync_topics(topic_ids=list(topic_ids))
+    return vars(search.sync_topics(topic_ids=list(topic_ids)))
 
 
-@shared_task(autoretry_for=(SearchUnavailable,), retry_backoff=True, max_retries=5)
-def label_reindex_task(label_id: int) -> None:
-    """Refresh `label_name`/`label_is_exam` of every document of label `label_id`. Idempotent."""
+@shared_task(**RETRY)
+def label_reindex_task(label_id: int) -> dict[str, int]:
+    """Refresh `label_name`/`label_is_exam` of every document of label `label_id`."""
     from apps.work import search
 
-    search.sync_label(label_id=label_id)
+    return vars(search.sync_label(label_id=label_id))
+
+
+@shared_task(**RETRY)
+def topic_rebuild_task() -> dict[str, Any] | None:
+    """Rebuild the index from the DB with an atomic alias swap (`POST /api/work/topics/reindex/`).
+
+    Returns `{"index", "count", "old", "caught_up", "seconds"}`; None with the database backend.
+    """
+    from apps.work import search
+
+    if not search.use_elasticsearch():
+        return None
+    return vars(search.rebuild())
+
+
+@shared_task(**RETRY)
+def topic_reconcile_task() -> dict[str, Any] | None:
+    """Repair drift between DB and index (missing / stale / extra documents); periodic (beat).
+
+    Returns the `ReconcileResult` counts; None with the database backend.
+    """
+    from apps.work import search
+
+    if not search.use_elasticsearch():
+        return None
+    return vars(search.reconcile(fix=True))
