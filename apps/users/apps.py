@@ -8,3 +8,6 @@ class UsersConfig(AppConfig):
 
     def ready(self) -> None:
         from apps.users import schema  # noqa: F401  (registers the OpenAPI auth extension)
+        from apps.users.auth_state import connect_signals
+
+        connect_signals()

@@ -54,3 +54,8 @@ def area_with_subs() -> QuerySet[Area]:
     return Area.objects.prefetch_related(
         Prefetch("subs", queryset=Area.objects.order_by("id").only("id", "name", "parent_id"))
     )
+
+
+def user_get_full(*, pk: int) -> User:
+    """The whole user row with its groups prefetched (request.user is a cached partial row)."""
+    return User.objects.prefetch_related("groups").get(pk=pk)

@@ -26,6 +26,7 @@ from PIL import Image
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from apps.users.auth_state import invalidate_user_state
 from apps.users.models import STUDENT_GROUP, TEACHER_GROUP, Address, Area, User
 from utils import captcha as captcha_draw
 from utils.exceptions import CacheUnavailable, DomainError, StorageUnavailable
@@ -254,6 +255,7 @@ def avatar_set(*, user: User, image: Image.Image) -> User:
         locked = User.objects.select_for_update().get(pk=user.pk)
         old = locked.avatar.name if locked.avatar else None
         User.objects.filter(pk=user.pk).update(avatar=stored)
+        invalidate_user_state(user.pk)
         if old and old != stored:
             transaction.on_commit(partial(delete_stored_file.delay, old))
     user.avatar.name = stored
@@ -289,6 +291,7 @@ def user_update(*, user: User, groups: list[str] | None = None, **fields: object
 def user_deactivate(*, user: User) -> None:
     """Set `is_active=False` and blacklist the user's outstanding refresh tokens (API.md DELETE)."""
     User.objects.filter(pk=user.pk).update(is_active=False)
+    invalidate_user_state(user.pk)  # a queryset update sends no post_save
     user.is_active = False
     blacklist_user_tokens(user=user)
     logger.info("user %s deactivated", user.pk)

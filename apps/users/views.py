@@ -168,13 +168,16 @@ class MeView(PrivateNoStoreMixin, APIView):
 
     @extend_schema(responses=UserSerializer)
     def get(self, request):
-        return Response(UserSerializer(request.user, context={"request": request}).data)
+        user = selectors.user_get_full(pk=request.user.pk)  # request.user is a cached, partial row
+        return Response(UserSerializer(user, context={"request": request}).data)
 
     @extend_schema(request=MeUpdateSerializer, responses=UserSerializer)
     def patch(self, request):
         params = MeUpdateSerializer(data=request.data, partial=True)
         params.is_valid(raise_exception=True)
-        user = services.me_update(user=request.user, **params.validated_data)
+        user = services.me_update(
+            user=selectors.user_get_full(pk=request.user.pk), **params.validated_data
+        )
         return Response(UserSerializer(user, context={"request": request}).data)
 
 

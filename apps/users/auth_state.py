@@ -1,0 +1,91 @@
+"""Cached authentication state of a user: what a request needs to know about its caller.
+
+The JWT carries only the user id (API.md §1.2); each request still needs `is_active` and the
+role. Loading the user row and its groups on every request is most of the cost of a cached read
+(issue 7), so the state `{"id", "username", "is_active", "is_staff", "is_superuser", "avatar",
+"groups": [names]}` is cached in the `default` cache for `USER_STATE_TIMEOUT` seconds and deleted
+whenever it changes (user saved, groups changed, deactivation by queryset update — see
+`invalidate_user_state`). Deletion happens at once and again after commit, so a request that
+read the old row between the two cannot keep a stale state past the commit.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import partial
+
+from django.core.cache import caches
+from django.db import transaction
+from django.db.models.signals import m2m_changed, post_delete, post_save
+
+from apps.users.models import User
+
+logger = logging.getLogger(__name__)
+
+USER_STATE_KEY = "auth:user:{id}"
+USER_STATE_TIMEOUT = 300  # seconds; a safety net, invalidation is explicit
+STATE_FIELDS = ("id", "username", "is_active", "is_staff", "is_superuser", "avatar")
+
+
+def _cache():
+    return caches["default"]
+
+
+def load_user_state(user_id: int) -> dict | None:
+    """Return the cached state of `user_id` (loading it from the DB on a miss); None if no row."""
+    key = USER_STATE_KEY.format(id=user_id)
+    state = _cache().get(key)
+    if state is not None:
+        return state
+    row = User.objects.filter(pk=user_id).values(*STATE_FIELDS).first()
+    if row is None:
+        return None
+    groups = list(
+        User.groups.through.objects.filter(user_id=user_id).values_list("group__name", flat=True)
+    )
+    state = {**row, "groups": sorted(groups)}
+    _cache().set(key, state, USER_STATE_TIMEOUT)
+    return state
+
+
+def user_from_state(state: dict) -> User:
+    """Build a `User` instance from `state` without a query.
+
+    The other fields (password, email, ...) are *deferred*: reading one loads it from the DB,
+    and `save()` writes only loaded fields, so a partial instance can never blank a column.
+    """
+    # from_db wants the loaded values in the model's concrete field order
+    names = [f.attname for f in User._meta.concrete_fields if f.attname in STATE_FIELDS]
+    user = User.from_db("default", names, [state[name] for name in names])
+    user._group_names = set(state["groups"])
+    return user
+
+
+def invalidate_user_state(user_id: int) -> None:
+    """Forget the cached state of `user_id` now and once more after the current commit."""
+    key = USER_STATE_KEY.format(id=user_id)
+    _cache().delete(key)
+    transaction.on_commit(partial(_cache().delete, key))
+
+
+def _on_user_saved(sender, instance: User, **kwargs) -> None:
+    invalidate_user_state(instance.pk)
+
+
+def _on_groups_changed(sender, instance, action: str, reverse: bool, pk_set, **kwargs) -> None:
+    if not action.startswith("post_"):
+        return
+    if not reverse:
+        invalidate_user_state(instance.pk)
+    else:  # group.user_set.add(...): instance is the group
+        for user_id in pk_set or User.objects.filter(groups=instance).values_list("pk", flat=True):
+            invalidate_user_state(user_id)
+
+
+def connect_signals() -> None:
+    """Wire invalidation to User saves/deletes and group membership changes (AppConfig.ready)."""
+    post_save.connect(_on_user_saved, sender=User, dispatch_uid="user_state_saved")
+    post_delete.connect(_on_user_saved, sender=User, dispatch_uid="user_state_deleted")
+    m2m_changed.connect(
+        _on_groups_changed, sender=User.groups.through, dispatch_uid="user_state_groups"
+    )
