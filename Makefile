@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
-APT_PACKAGES := python3-venv python3-dev build-essential pkg-config libmariadb-dev
+APT_PACKAGES := python3-venv python3-dev build-essential pkg-config libmariadb-dev nginx-light
 
 # The test environment: real MariaDB, Redis, Elasticsearch (started by tests/services/*.sh).
 TEST_ENV := TESTING=true \
