@@ -140,10 +140,10 @@ async function studentSearchFlow(browser) {
   check(hit && !("answer" in hit), "student search result has no answer key");
   check(hit && (hit.options ?? []).every((o) => !("is_correct" in o)), "student options carry no is_correct");
   const results = page.locator("[data-test=search-results]");
-  await results.getByText(WORD).first().waitFor();
-  check((await results.locator("em.hl").count()) > 0, "the hit is highlighted with <em class=hl>");
-  check((await page.locator("[data-test=answer]").count()) === 0, "no answer shown to the student");
+  const found = await seen(results.getByText(WORD), "the hit is listed on the search page");
   await shot(page, "04-student-search");
+  check(found && (await results.locator("em.hl").count()) > 0, "the hit is highlighted with <em class=hl>");
+  check(found && (await page.locator("[data-test=answer]").count()) === 0, "no answer shown to the student");
   await ctx.close();
 }
 
