@@ -171,3 +171,24 @@ def test_deleted_topic_vanishes_from_warm_student_list(client_for, teacher, stud
     assert client_for(teacher).delete(f"{TOPICS}{victim.pk}/").status_code == 204
     assert victim.pk not in {r["id"] for r in student_client.get(TOPICS).json()["results"]}
     assert Topic.objects.get(pk=victim.pk).is_delete
+
+
+@pytest.mark.parametrize("who", ["user", "student", "other_teacher", "teacher"])
+@pytest.mark.django_db
+def test_search_with_the_database_backend_never_leaks(request, client_for, bank, who, settings):
+    """The real `apps.work.search.search_topics` on its database backend (no ES configured)."""
+    settings.ELASTICSEARCH_URL = ""
+    settings.SEARCH_BACKEND = "database"
+    client = client_for(request.getfixturevalue(who))
+    for query in ({"text": "EXAM"}, {"text": "Question"}, {"text": "answer"}, {}):
+        response = client.get("/api/topics/search/", {**query, "limit": 50})
+        assert response.status_code == 200
+        body = response.json()
+        if who in STUDENT_VIEW:
+            assert keys_in(body) & {"answer", "is_correct"} == set()
+            assert "EXAM" not in json.dumps(body, ensure_ascii=False)
+        ids = {r["id"] for r in body["results"]}
+        assert bank["deleted"].pk not in ids
+        assert body["count"] >= len(ids)
+    exam_hits = client.get("/api/topics/search/", {"text": "EXAM"}).json()["count"]
+    assert exam_hits == (0 if who in STUDENT_VIEW else 2)
