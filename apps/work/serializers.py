@@ -8,6 +8,8 @@ Input: `LabelInputSerializer`, `TopicInputSerializer` (per-type rules via `servi
 
 from typing import Any
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.work import selectors, services
@@ -136,6 +138,7 @@ class OptionInputSerializer(serializers.Serializer):
     is_correct = serializers.BooleanField(default=False)
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class VisibleLabelField(serializers.PrimaryKeyRelatedField):
     """A label id among those visible to `context["request"].user` (else "Invalid pk" 400)."""
 
