@@ -49,7 +49,7 @@ class Topic(ModelsSetMixin):
 
     `answer` per type: 0/1 correct keys ("AC"), 2 "true"/"false", 3 JSON list of blanks, 4 free text.
     Soft-deleted with `is_delete`. The composite index (is_delete, update_time) serves the default list
-    ordering without a filesort (checked by `tests/test_mariadb_explain.py`).
+    ordering without a filesort (checked by `apps/work/tests/test_mariadb_explain.py`).
     """
 
     subject = models.TextField(verbose_name="题干")

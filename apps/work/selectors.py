@@ -30,7 +30,7 @@ def topic_list_visible_to(*, user: Any) -> QuerySet[Topic]:
     # One table plus `NOT IN (exam label ids)`, no join: MariaDB then reads `topic` through
     # (is_delete, update_time) backwards and stops after a page. With a join on `label` (filter or
     # select_related) it drives from the small `label` table and sorts every matching topic
-    # ("Using temporary; Using filesort"; see tests/test_mariadb_explain.py).
+    # ("Using temporary; Using filesort"; see apps/work/tests/test_mariadb_explain.py).
     return topics.exclude(label_id__in=Label.objects.filter(is_exam=True).values("pk"))
 
 
