@@ -179,3 +179,13 @@ def test_e2e_flows(tmp_path: Path) -> None:
         except subprocess.TimeoutExpired:
             server.kill()
         log.close()
+
+
+def test_frontend_typecheck() -> None:
+    """`npm run typecheck` (vue-tsc) is clean against the committed generated API types."""
+    npm = shutil.which("npm")
+    require_service("Node.js", bool(npm), "npm not on PATH")
+    if not (FRONTEND / "node_modules" / "vue-tsc").exists():
+        subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=FRONTEND, check=True)
+    result = subprocess.run([npm, "run", "typecheck"], cwd=FRONTEND, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]

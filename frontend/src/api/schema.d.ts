@@ -4,6 +4,139 @@
  */
 
 export interface paths {
+    "/api/community/articles/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Page of live articles, newest first; `?user=` filters by author; no view counted. */
+        get: operations["community_articles_list"];
+        put?: never;
+        /**
+         * @description Articles: list (`?user=`, newest first), create, detail (counts a view), owner/staff
+         *     update and soft delete, and `search/`.
+         *
+         *     List and detail bodies are cached per visibility bucket under namespace `community:article`
+         *     (bumped by every write); `page_view` is filled in after the cache, so it is exact.
+         */
+        post: operations["community_articles_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/community/articles/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The article; counts one view first (exact, see `apps.community.pageviews`). */
+        get: operations["community_articles_retrieve"];
+        /**
+         * @description Articles: list (`?user=`, newest first), create, detail (counts a view), owner/staff
+         *     update and soft delete, and `search/`.
+         *
+         *     List and detail bodies are cached per visibility bucket under namespace `community:article`
+         *     (bumped by every write); `page_view` is filled in after the cache, so it is exact.
+         */
+        put: operations["community_articles_update"];
+        post?: never;
+        /**
+         * @description Articles: list (`?user=`, newest first), create, detail (counts a view), owner/staff
+         *     update and soft delete, and `search/`.
+         *
+         *     List and detail bodies are cached per visibility bucket under namespace `community:article`
+         *     (bumped by every write); `page_view` is filled in after the cache, so it is exact.
+         */
+        delete: operations["community_articles_destroy"];
+        options?: never;
+        head?: never;
+        /**
+         * @description Articles: list (`?user=`, newest first), create, detail (counts a view), owner/staff
+         *     update and soft delete, and `search/`.
+         *
+         *     List and detail bodies are cached per visibility bucket under namespace `community:article`
+         *     (bumped by every write); `page_view` is filled in after the cache, so it is exact.
+         */
+        patch: operations["community_articles_partial_update"];
+        trace?: never;
+    };
+    "/api/community/articles/search/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description `{"count", "next", "previous", "results": [Article + title_highlight,
+         *     content_highlight]}`; `offset`/`limit` paging (database backend, see `search`).
+         */
+        get: operations["community_articles_search_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/community/comments/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Top-level comments of the article, newest first, each with its nested replies. */
+        get: operations["community_comments_list"];
+        put?: never;
+        /**
+         * @description Comments: thread pages per article (`?article=` required), create, detail with replies,
+         *     soft delete. No update: PUT/PATCH → 405.
+         *
+         *     A page of threads costs a constant number of queries (page + all replies of the page).
+         */
+        post: operations["community_comments_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/community/comments/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description Comments: thread pages per article (`?article=` required), create, detail with replies,
+         *     soft delete. No update: PUT/PATCH → 405.
+         *
+         *     A page of threads costs a constant number of queries (page + all replies of the page).
+         */
+        get: operations["community_comments_retrieve"];
+        put?: never;
+        post?: never;
+        /**
+         * @description Comments: thread pages per article (`?article=` required), create, detail with replies,
+         *     soft delete. No update: PUT/PATCH → 405.
+         *
+         *     A page of threads costs a constant number of queries (page + all replies of the page).
+         */
+        delete: operations["community_comments_destroy"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/school/classes/": {
         parameters: {
             query?: never;
@@ -109,10 +242,884 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/shopping/cart/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The caller's cart rows (others' → 404). POST merges repeats (200) or creates (201). */
+        get: operations["shopping_cart_list"];
+        put?: never;
+        /** @description The caller's cart rows (others' → 404). POST merges repeats (200) or creates (201). */
+        post: operations["shopping_cart_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/shopping/cart/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The caller's cart rows (others' → 404). POST merges repeats (200) or creates (201). */
+        get: operations["shopping_cart_retrieve"];
+        put?: never;
+        post?: never;
+        /** @description The caller's cart rows (others' → 404). POST merges repeats (200) or creates (201). */
+        delete: operations["shopping_cart_destroy"];
+        options?: never;
+        head?: never;
+        /** @description The caller's cart rows (others' → 404). POST merges repeats (200) or creates (201). */
+        patch: operations["shopping_cart_partial_update"];
+        trace?: never;
+    };
+    "/api/shopping/commodity/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Commodities: everyone authenticated reads (cached per role + version), staff write. */
+        get: operations["shopping_commodity_list"];
+        put?: never;
+        /** @description Commodities: everyone authenticated reads (cached per role + version), staff write. */
+        post: operations["shopping_commodity_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/shopping/commodity/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Commodities: everyone authenticated reads (cached per role + version), staff write. */
+        get: operations["shopping_commodity_retrieve"];
+        /** @description Commodities: everyone authenticated reads (cached per role + version), staff write. */
+        put: operations["shopping_commodity_update"];
+        post?: never;
+        /** @description Commodities: everyone authenticated reads (cached per role + version), staff write. */
+        delete: operations["shopping_commodity_destroy"];
+        options?: never;
+        head?: never;
+        /** @description Commodities: everyone authenticated reads (cached per role + version), staff write. */
+        patch: operations["shopping_commodity_partial_update"];
+        trace?: never;
+    };
+    "/api/shopping/commodity/{id}/image/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Upload the commodity image (multipart `file`, API.md §1.8) → `{"image": url}`. */
+        post: operations["shopping_commodity_image_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/shopping/orders/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The caller's orders by `order_id` (others' → 404); no update/delete (405). */
+        get: operations["shopping_orders_list"];
+        put?: never;
+        /** @description The caller's orders by `order_id` (others' → 404); no update/delete (405). */
+        post: operations["shopping_orders_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/shopping/orders/{order_id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The caller's orders by `order_id` (others' → 404); no update/delete (405). */
+        get: operations["shopping_orders_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/shopping/orders/status/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description Alipay synchronous return: verify the signed query, report what the notify recorded.
+         *
+         *     Missing `sign`/`out_trade_no` → 400; bad signature → 403; not the caller's → 404.
+         *     Changes nothing; an unpaid order gets a trade query enqueued (settles like a notify).
+         */
+        get: operations["shopping_orders_status_retrieve"];
+        /**
+         * @description Alipay synchronous return: verify the signed query, report what the notify recorded.
+         *
+         *     Missing `sign`/`out_trade_no` → 400; bad signature → 403; not the caller's → 404.
+         *     Changes nothing; an unpaid order gets a trade query enqueued (settles like a notify).
+         */
+        put: operations["shopping_orders_status_update"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/shopping/payment/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Payments of the caller's orders (read-only; created only by notify/trade query). */
+        get: operations["shopping_payment_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/shopping/payment/{order_id}/pay/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description `GET payment/<order_id>/pay/` → `{"pay_url"}` for the caller's unpaid Alipay order.
+         *
+         *     Unknown/others' order → 404; not payable → 409 `order_not_payable`.
+         */
+        get: operations["shopping_payment_pay_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/shopping/payment/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Payments of the caller's orders (read-only; created only by notify/trade query). */
+        get: operations["shopping_payment_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/topics/search/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description Full-text search (API.md §2.4): ES supplies ids/order/count/highlights, the DB the rows.
+         *
+         *     Body: `{"count", "next", "previous", "results": [topic (role view) + *_highlight]}`.
+         *     400 bad params, 429 throttled, 503 search down (`SearchUnavailable`).
+         */
+        get: operations["topics_search_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/address/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The caller's addresses; others' ids → 404. At most 20 live; soft delete. */
+        get: operations["users_address_list"];
+        put?: never;
+        /** @description The caller's addresses; others' ids → 404. At most 20 live; soft delete. */
+        post: operations["users_address_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/address/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The caller's addresses; others' ids → 404. At most 20 live; soft delete. */
+        get: operations["users_address_retrieve"];
+        /** @description The caller's addresses; others' ids → 404. At most 20 live; soft delete. */
+        put: operations["users_address_update"];
+        post?: never;
+        /** @description The caller's addresses; others' ids → 404. At most 20 live; soft delete. */
+        delete: operations["users_address_destroy"];
+        options?: never;
+        head?: never;
+        /** @description The caller's addresses; others' ids → 404. At most 20 live; soft delete. */
+        patch: operations["users_address_partial_update"];
+        trace?: never;
+    };
+    "/api/users/area/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description GET provinces (unpaginated) / an area with its `subs`; writes → 405; cached 1 h. */
+        get: operations["users_area_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/area/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description GET provinces (unpaginated) / an area with its `subs`; writes → 405; cached 1 h. */
+        get: operations["users_area_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/image/verification/{uuid}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description GET a 140×40 PNG captcha for `uuid`; the code is stored for 180 s (anon, scope captcha). */
+        get: operations["users_image_verification_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/login/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description POST username/password/uuid/verify → tokens + UserBrief (API.md order of checks). */
+        post: operations["users_login_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/login/refresh/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description POST `refresh` → new access + rotated refresh; the old refresh is blacklisted. */
+        post: operations["users_login_refresh_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/logout/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description POST the caller's `refresh` → blacklisted, 204. Another user's token → 400. */
+        post: operations["users_logout_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/me/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description GET / PATCH the caller's own User (PATCH: email, first_name, last_name, mobile). */
+        get: operations["users_me_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** @description GET / PATCH the caller's own User (PATCH: email, first_name, last_name, mobile). */
+        patch: operations["users_me_partial_update"];
+        trace?: never;
+    };
+    "/api/users/me/avatar/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description POST multipart `file` → stored 256×256 avatar, `{"avatar": absolute url}`; 503 when the
+         *     file storage is down (old avatar kept).
+         */
+        post: operations["users_me_avatar_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/me/password/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description POST old_password/new_password → 204; all the caller's refresh tokens blacklisted. */
+        post: operations["users_me_password_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/password/set/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description POST uid/token/new_password from the set-password mail → 204 (anon, one use). */
+        post: operations["users_password_set_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/users/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description `/users/`: list (teacher), register a student (teacher), open (self / class-mate teacher
+         *     / staff), PATCH (self or staff), DELETE = deactivate (staff).
+         */
+        get: operations["users_users_list"];
+        put?: never;
+        /**
+         * @description `/users/`: list (teacher), register a student (teacher), open (self / class-mate teacher
+         *     / staff), PATCH (self or staff), DELETE = deactivate (staff).
+         */
+        post: operations["users_users_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/users/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description `/users/`: list (teacher), register a student (teacher), open (self / class-mate teacher
+         *     / staff), PATCH (self or staff), DELETE = deactivate (staff).
+         */
+        get: operations["users_users_retrieve"];
+        put?: never;
+        post?: never;
+        /**
+         * @description `/users/`: list (teacher), register a student (teacher), open (self / class-mate teacher
+         *     / staff), PATCH (self or staff), DELETE = deactivate (staff).
+         */
+        delete: operations["users_users_destroy"];
+        options?: never;
+        head?: never;
+        /**
+         * @description `/users/`: list (teacher), register a student (teacher), open (self / class-mate teacher
+         *     / staff), PATCH (self or staff), DELETE = deactivate (staff).
+         */
+        patch: operations["users_users_partial_update"];
+        trace?: never;
+    };
+    "/api/work/labels/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description `/api/work/labels/`: anyone authenticated reads (students: no exam labels); teachers create;
+         *     owner or staff edit/delete (others 403). List and detail are cached per role bucket.
+         */
+        get: operations["work_labels_list"];
+        put?: never;
+        /**
+         * @description `/api/work/labels/`: anyone authenticated reads (students: no exam labels); teachers create;
+         *     owner or staff edit/delete (others 403). List and detail are cached per role bucket.
+         */
+        post: operations["work_labels_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/work/labels/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description `/api/work/labels/`: anyone authenticated reads (students: no exam labels); teachers create;
+         *     owner or staff edit/delete (others 403). List and detail are cached per role bucket.
+         */
+        get: operations["work_labels_retrieve"];
+        /**
+         * @description `/api/work/labels/`: anyone authenticated reads (students: no exam labels); teachers create;
+         *     owner or staff edit/delete (others 403). List and detail are cached per role bucket.
+         */
+        put: operations["work_labels_update"];
+        post?: never;
+        /**
+         * @description `/api/work/labels/`: anyone authenticated reads (students: no exam labels); teachers create;
+         *     owner or staff edit/delete (others 403). List and detail are cached per role bucket.
+         */
+        delete: operations["work_labels_destroy"];
+        options?: never;
+        head?: never;
+        /**
+         * @description `/api/work/labels/`: anyone authenticated reads (students: no exam labels); teachers create;
+         *     owner or staff edit/delete (others 403). List and detail are cached per role bucket.
+         */
+        patch: operations["work_labels_partial_update"];
+        trace?: never;
+    };
+    "/api/work/topics/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description `/api/work/topics/`: the question bank with the role view of API.md §2.4.
+         *
+         *     Reads go through `selectors.topic_list_visible_to` (students: no exam topics → 404/absent) and
+         *     render with `topic_serializer_for(user)` (students: no `answer`/`is_correct`). Writes: teachers;
+         *     object writes: owner or staff (other teachers 403). List/detail cached per role bucket with the
+         *     `work:topic`/`work:label` versions, bumped by every write.
+         */
+        get: operations["work_topics_list"];
+        put?: never;
+        /**
+         * @description `/api/work/topics/`: the question bank with the role view of API.md §2.4.
+         *
+         *     Reads go through `selectors.topic_list_visible_to` (students: no exam topics → 404/absent) and
+         *     render with `topic_serializer_for(user)` (students: no `answer`/`is_correct`). Writes: teachers;
+         *     object writes: owner or staff (other teachers 403). List/detail cached per role bucket with the
+         *     `work:topic`/`work:label` versions, bumped by every write.
+         */
+        post: operations["work_topics_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/work/topics/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description `/api/work/topics/`: the question bank with the role view of API.md §2.4.
+         *
+         *     Reads go through `selectors.topic_list_visible_to` (students: no exam topics → 404/absent) and
+         *     render with `topic_serializer_for(user)` (students: no `answer`/`is_correct`). Writes: teachers;
+         *     object writes: owner or staff (other teachers 403). List/detail cached per role bucket with the
+         *     `work:topic`/`work:label` versions, bumped by every write.
+         */
+        get: operations["work_topics_retrieve"];
+        /**
+         * @description `/api/work/topics/`: the question bank with the role view of API.md §2.4.
+         *
+         *     Reads go through `selectors.topic_list_visible_to` (students: no exam topics → 404/absent) and
+         *     render with `topic_serializer_for(user)` (students: no `answer`/`is_correct`). Writes: teachers;
+         *     object writes: owner or staff (other teachers 403). List/detail cached per role bucket with the
+         *     `work:topic`/`work:label` versions, bumped by every write.
+         */
+        put: operations["work_topics_update"];
+        post?: never;
+        /**
+         * @description `/api/work/topics/`: the question bank with the role view of API.md §2.4.
+         *
+         *     Reads go through `selectors.topic_list_visible_to` (students: no exam topics → 404/absent) and
+         *     render with `topic_serializer_for(user)` (students: no `answer`/`is_correct`). Writes: teachers;
+         *     object writes: owner or staff (other teachers 403). List/detail cached per role bucket with the
+         *     `work:topic`/`work:label` versions, bumped by every write.
+         */
+        delete: operations["work_topics_destroy"];
+        options?: never;
+        head?: never;
+        /**
+         * @description `/api/work/topics/`: the question bank with the role view of API.md §2.4.
+         *
+         *     Reads go through `selectors.topic_list_visible_to` (students: no exam topics → 404/absent) and
+         *     render with `topic_serializer_for(user)` (students: no `answer`/`is_correct`). Writes: teachers;
+         *     object writes: owner or staff (other teachers 403). List/detail cached per role bucket with the
+         *     `work:topic`/`work:label` versions, bumped by every write.
+         */
+        patch: operations["work_topics_partial_update"];
+        trace?: never;
+    };
+    "/api/work/topics/export/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Stream the caller-visible topics as a `text/plain; charset=utf-8` attachment. */
+        get: operations["work_topics_export_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/work/topics/import/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Import a GIFT or JSON Lines file into `label`: 200 `{"created": n}`, or 400
+         *     `{"rows": {"<question/line number>": [messages]}}` with nothing written.
+         */
+        post: operations["work_topics_import_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/work/topics/reindex/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Rebuild the `topic` index from the DB in the background: 202 `{"task_id": str}`. */
+        post: operations["work_topics_reindex_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/work/topics/search/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description Full-text search (API.md §2.4): ES supplies ids/order/count/highlights, the DB the rows.
+         *
+         *     Body: `{"count", "next", "previous", "results": [topic (role view) + *_highlight]}`.
+         *     400 bad params, 429 throttled, 503 search down (`SearchUnavailable`).
+         */
+        get: operations["work_topics_search_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * @description Address body and representation (API.md §2.1 "Address").
+         *
+         *     Checks the chain: `province.parent` null, `city.parent = province`, `district.parent = city`
+         *     (errors on the offending field). `user` is server-set; `is_default` optional.
+         */
+        Address: {
+            readonly id: number;
+            receiver: string;
+            /**
+             * 行政区划代码
+             * Format: int64
+             */
+            province: number;
+            /**
+             * 行政区划代码
+             * Format: int64
+             */
+            city: number;
+            /**
+             * 行政区划代码
+             * Format: int64
+             */
+            district: number;
+            place: string;
+            mobile: string;
+            /** @default false */
+            is_default: boolean;
+            readonly province_name: string;
+            readonly city_name: string;
+            readonly district_name: string;
+            /**
+             * 创建时间
+             * Format: date-time
+             */
+            readonly create_time: string;
+            /**
+             * 更新时间
+             * Format: date-time
+             */
+            readonly update_time: string;
+        };
+        /**
+         * @description Address body and representation (API.md §2.1 "Address").
+         *
+         *     Checks the chain: `province.parent` null, `city.parent = province`, `district.parent = city`
+         *     (errors on the offending field). `user` is server-set; `is_default` optional.
+         */
+        AddressRequest: {
+            receiver: string;
+            /**
+             * 行政区划代码
+             * Format: int64
+             */
+            province: number;
+            /**
+             * 行政区划代码
+             * Format: int64
+             */
+            city: number;
+            /**
+             * 行政区划代码
+             * Format: int64
+             */
+            district: number;
+            place: string;
+            mobile: string;
+            /** @default false */
+            is_default: boolean;
+        };
+        /** @description `{"id": division code, "name"}`. */
+        Area: {
+            /**
+             * 行政区划代码
+             * Format: int64
+             */
+            id: number;
+            /** 名称 */
+            name: string;
+        };
+        /** @description `{"id", "name", "subs": [{"id", "name"}, ...]}`. */
+        AreaDetail: {
+            /**
+             * 行政区划代码
+             * Format: int64
+             */
+            id: number;
+            /** 名称 */
+            name: string;
+            readonly subs: components["schemas"]["Area"][];
+        };
+        /**
+         * @description Article: `{"id", "title", "content", "content_html", "page_view", "user", "user_name",
+         *     "user_avatar", "create_time", "update_time"}`; everything but title/content is server-owned.
+         */
+        Article: {
+            readonly id: number;
+            /** 标题 */
+            title: string;
+            /** 内容(Markdown) */
+            content: string;
+            /** 内容(HTML) */
+            readonly content_html: string;
+            /** 浏览量 */
+            readonly page_view: number;
+            /** 作者 */
+            readonly user: number;
+            readonly user_name: string;
+            readonly user_avatar: string | null;
+            /**
+             * 创建时间
+             * Format: date-time
+             */
+            readonly create_time: string;
+            /**
+             * 更新时间
+             * Format: date-time
+             */
+            readonly update_time: string;
+        };
+        /** @description An article search result: the Article plus `title_highlight`, `content_highlight`. */
+        ArticleSearchHit: {
+            readonly id: number;
+            /** 标题 */
+            title: string;
+            /** 内容(Markdown) */
+            content: string;
+            /** 内容(HTML) */
+            readonly content_html: string;
+            /** 浏览量 */
+            readonly page_view: number;
+            /** 作者 */
+            readonly user: number;
+            readonly user_name: string;
+            readonly user_avatar: string | null;
+            /**
+             * 创建时间
+             * Format: date-time
+             */
+            readonly create_time: string;
+            /**
+             * 更新时间
+             * Format: date-time
+             */
+            readonly update_time: string;
+            readonly title_highlight: string | null;
+            readonly content_highlight: string | null;
+        };
+        /** @description POST/PUT/PATCH body: `title` str 1–100, `content` str 1–50 000 (Markdown). */
+        ArticleWriteRequest: {
+            title: string;
+            content: string;
+        };
+        /**
+         * @description Multipart `file`: an image checked by `utils.images.validate_image_upload` (§1.8).
+         *
+         *     `validated_data["file"]` is the decoded `PIL.Image.Image`.
+         */
+        AvatarRequest: {
+            /** Format: binary */
+            file: string;
+        };
+        AvatarResponse: {
+            /** Format: uri */
+            avatar: string;
+        };
         /**
          * @description Output: `{"id", "name", "slogan", "member": [id], "memberDetail": {"teachers": [UserBrief],
          *     "students": [UserBrief]}, "create_time", "update_time"}`.
@@ -146,6 +1153,100 @@ export interface components {
             slogan?: string | null;
             member?: number[];
         };
+        /**
+         * @description A comment node with its replies nested under `sonComments` (oldest first).
+         *
+         *     Live: `{"id", "article", "user", "user_name", "user_avatar", "content", "parent_comment",
+         *     "reply_username", "create_time", "is_deleted": false, "sonComments": [...]}`.
+         *     Deleted but with live replies below: same keys with `is_deleted: true` and `user`,
+         *     `user_name`, `user_avatar`, `content` null.
+         */
+        Comment: {
+            readonly id: number;
+            readonly article: number;
+            readonly user: number | null;
+            readonly user_name: string | null;
+            /** Format: uri */
+            readonly user_avatar: string | null;
+            readonly content: string | null;
+            readonly parent_comment: number | null;
+            readonly reply_username: string | null;
+            /** Format: date-time */
+            readonly create_time: string;
+            readonly is_deleted: boolean;
+            /** @description Replies (same shape), oldest first. */
+            readonly sonComments: {
+                [key: string]: unknown;
+            }[];
+        };
+        /** @description POST body: `article` id (live article), `content` 1–2000, `parent_comment` id or null. */
+        CommentCreateRequest: {
+            article: number;
+            content: string;
+            parent_comment?: number | null;
+        };
+        /** @description `{"id", "name", "description", "price": "59.90", "stock", "sales", "image", times}`. */
+        Commodity: {
+            readonly id: number;
+            name: string;
+            description?: string | null;
+            /** Format: decimal */
+            price: string;
+            stock: number;
+            /** 销量 */
+            readonly sales: number;
+            readonly image: string;
+            /**
+             * 创建时间
+             * Format: date-time
+             */
+            readonly create_time: string;
+            /**
+             * 更新时间
+             * Format: date-time
+             */
+            readonly update_time: string;
+        };
+        /** @description `{"id", "name", "price", "image", "stock"}` inside a cart row. */
+        CommodityBrief: {
+            readonly id: number;
+            /** 名称 */
+            name: string;
+            /**
+             * 单价（元）
+             * Format: decimal
+             */
+            price: string;
+            readonly image: string;
+            /**
+             * 库存
+             * Format: int64
+             */
+            stock?: number;
+        };
+        /** @description `{"id", "name", "price", "image", "stock"}` inside a cart row. */
+        CommodityBriefRequest: {
+            /** 名称 */
+            name: string;
+            /**
+             * 单价（元）
+             * Format: decimal
+             */
+            price: string;
+            /**
+             * 库存
+             * Format: int64
+             */
+            stock?: number;
+        };
+        /** @description `{"id", "name", "description", "price": "59.90", "stock", "sales", "image", times}`. */
+        CommodityRequest: {
+            name: string;
+            description?: string | null;
+            /** Format: decimal */
+            price: string;
+            stock: number;
+        };
         /** @description JSON enrolment body `{"students": [{...}, ...]}` (1–2000 objects; rows checked later). */
         EnrolmentInputRequest: {
             students: unknown[];
@@ -155,6 +1256,197 @@ export interface components {
             created: number;
             added: number;
             already_member: number;
+        };
+        /**
+         * @description * `teacher` - teacher
+         *     * `student` - student
+         * @enum {string}
+         */
+        GroupsEnum: "teacher" | "student";
+        /** @description multipart `file` (validated by `utils.images` in the service). */
+        ImageUploadRequest: {
+            /** Format: binary */
+            file: string;
+        };
+        /** @description `{"id", "name", "is_exam", "user", "create_time", "update_time"}`; `user` is server-set. */
+        Label: {
+            readonly id: number;
+            /** 标签名 */
+            name: string;
+            /** 考试标签 */
+            is_exam?: boolean;
+            /** 创建者 */
+            readonly user: number;
+            /**
+             * 创建时间
+             * Format: date-time
+             */
+            readonly create_time: string;
+            /**
+             * 更新时间
+             * Format: date-time
+             */
+            readonly update_time: string;
+        };
+        /** @description `{"id", "name", "is_exam", "user", "create_time", "update_time"}`; `user` is server-set. */
+        LabelRequest: {
+            /** 标签名 */
+            name: string;
+            /** 考试标签 */
+            is_exam?: boolean;
+        };
+        /** @description Login body: `username` ≤150, `password` ≤128, `uuid` (captcha id), `verify` (4 chars). */
+        LoginRequest: {
+            username: string;
+            password: string;
+            /** Format: uuid */
+            uuid: string;
+            verify: string;
+        };
+        LoginResponse: {
+            access: string;
+            refresh: string;
+            id: number;
+            username: string;
+            /** Format: uri */
+            avatar: string | null;
+            role: string;
+        };
+        /** @description `{"key": str 1–2, "text": str 1–1000, "is_correct": bool (default false)}`. */
+        OptionInput: {
+            key: string;
+            text: string;
+            /** @default false */
+            is_correct: boolean;
+        };
+        /** @description `{"key": str 1–2, "text": str 1–1000, "is_correct": bool (default false)}`. */
+        OptionInputRequest: {
+            key: string;
+            text: string;
+            /** @default false */
+            is_correct: boolean;
+        };
+        /** @description Order representation (API.md §2.6); every field is server-owned. */
+        Order: {
+            /** 订单号 */
+            readonly order_id: string;
+            readonly user: number;
+            /** 收货地址快照 */
+            readonly address: string;
+            /** 商品总数 */
+            readonly total_count: number;
+            /**
+             * 总金额（元）
+             * Format: decimal
+             */
+            readonly total_amount: string;
+            /**
+             * 运费（元）
+             * Format: decimal
+             */
+            readonly freight: string;
+            /** 支付方式 */
+            readonly pay_method: components["schemas"]["PayMethodEnum"];
+            /** 订单状态 */
+            readonly status: components["schemas"]["StatusEnum"];
+            readonly goods: components["schemas"]["OrderGoods"][];
+            /**
+             * 创建时间
+             * Format: date-time
+             */
+            readonly create_time: string;
+            /**
+             * 更新时间
+             * Format: date-time
+             */
+            readonly update_time: string;
+        };
+        /**
+         * @description `address` (caller's live address), `pay_method` 1|2, `cart` 1–50 unique ids of the
+         *     caller's cart rows. Foreign/unknown ids → 400 like nonexistent ones (API.md §1.5).
+         *
+         *     `validated_data` = `{"address": Address, "pay_method": int, "cart": [ShoppingCart]}`.
+         */
+        OrderCreateInputRequest: {
+            address: number;
+            pay_method: components["schemas"]["PayMethodEnum"];
+            cart: number[];
+        };
+        /** @description `{"id", "commodity", "name", "image", "number", "price"}` (price = unit snapshot). */
+        OrderGoods: {
+            readonly id: number;
+            commodity: number;
+            readonly name: string;
+            readonly image: string;
+            /**
+             * 数量
+             * Format: int64
+             */
+            number: number;
+            /**
+             * 单价快照（元）
+             * Format: decimal
+             */
+            price: string;
+        };
+        /** @description `{"id", "commodity", "name", "image", "number", "price"}` (price = unit snapshot). */
+        OrderGoodsRequest: {
+            commodity: number;
+            /**
+             * 数量
+             * Format: int64
+             */
+            number: number;
+            /**
+             * 单价快照（元）
+             * Format: decimal
+             */
+            price: string;
+        };
+        PaginatedAddressList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["Address"][];
+        };
+        PaginatedArticleList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["Article"][];
+        };
+        PaginatedArticleSearchHitList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["ArticleSearchHit"][];
         };
         PaginatedClassesList: {
             /** @example 123 */
@@ -171,6 +1463,438 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["Classes"][];
         };
+        PaginatedCommentList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["Comment"][];
+        };
+        PaginatedCommodityList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["Commodity"][];
+        };
+        PaginatedLabelList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["Label"][];
+        };
+        PaginatedOrderList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["Order"][];
+        };
+        PaginatedPaymentList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["Payment"][];
+        };
+        PaginatedShoppingCartList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["ShoppingCart"][];
+        };
+        PaginatedStudentTopicList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["StudentTopic"][];
+        };
+        PaginatedUserList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["User"][];
+        };
+        /**
+         * @description `old_password` must be the caller's current password; `new_password` passes Django's
+         *     password validators (context `request` required).
+         */
+        PasswordChangeRequest: {
+            old_password: string;
+            new_password: string;
+        };
+        /** @description Set-password body: `uid` (urlsafe base64 user id), `token`, `new_password`. */
+        PasswordSetRequest: {
+            uid: string;
+            token: string;
+            new_password: string;
+        };
+        /**
+         * @description Address body and representation (API.md §2.1 "Address").
+         *
+         *     Checks the chain: `province.parent` null, `city.parent = province`, `district.parent = city`
+         *     (errors on the offending field). `user` is server-set; `is_default` optional.
+         */
+        PatchedAddressRequest: {
+            receiver?: string;
+            /**
+             * 行政区划代码
+             * Format: int64
+             */
+            province?: number;
+            /**
+             * 行政区划代码
+             * Format: int64
+             */
+            city?: number;
+            /**
+             * 行政区划代码
+             * Format: int64
+             */
+            district?: number;
+            place?: string;
+            mobile?: string;
+            is_default?: boolean;
+        };
+        /**
+         * @description Article: `{"id", "title", "content", "content_html", "page_view", "user", "user_name",
+         *     "user_avatar", "create_time", "update_time"}`; everything but title/content is server-owned.
+         */
+        PatchedArticleRequest: {
+            /** 标题 */
+            title?: string;
+            /** 内容(Markdown) */
+            content?: string;
+        };
+        /** @description PATCH body: `number` 1–99. */
+        PatchedCartNumberRequest: {
+            number?: number;
+        };
+        /** @description `{"id", "name", "description", "price": "59.90", "stock", "sales", "image", times}`. */
+        PatchedCommodityRequest: {
+            name?: string;
+            description?: string | null;
+            /** Format: decimal */
+            price?: string;
+            stock?: number;
+        };
+        /** @description `{"id", "name", "is_exam", "user", "create_time", "update_time"}`; `user` is server-set. */
+        PatchedLabelRequest: {
+            /** 标签名 */
+            name?: string;
+            /** 考试标签 */
+            is_exam?: boolean;
+        };
+        /** @description PATCH /me/: only `email`, `first_name`, `last_name`, `mobile`; anything else is ignored. */
+        PatchedMeUpdateRequest: {
+            email?: string;
+            first_name?: string;
+            last_name?: string;
+            mobile?: string | null;
+        };
+        /**
+         * @description Topic body (API.md §2.4); `validate` applies the per-type rules to the merged state.
+         *
+         *     `user`, `id` and times are not fields, so sent values are ignored. With `instance` set (PUT or
+         *     PATCH) the rules see the topic as it would be after the write (`services.topic_merge`).
+         */
+        PatchedTopicInputRequest: {
+            subject?: string;
+            type?: components["schemas"]["TypeEnum"];
+            /** Format: double */
+            score?: number | null;
+            description?: string | null;
+            answer?: string | null;
+            label?: string;
+            options?: components["schemas"]["OptionInputRequest"][];
+        };
+        /** @description PATCH /users/{id}/: `email`, `first_name`, `last_name`; staff only `is_active`, `groups`. */
+        PatchedUserUpdateRequest: {
+            email?: string;
+            first_name?: string;
+            last_name?: string;
+            is_active?: boolean;
+            groups?: components["schemas"]["GroupsEnum"][];
+        };
+        /**
+         * @description * `1` - 支付宝
+         *     * `2` - 货到付款
+         * @enum {integer}
+         */
+        PayMethodEnum: 1 | 2;
+        /** @description `{"pay_url": "<absolute gateway URL>?<signed params>"}`. */
+        PayUrl: {
+            /** Format: uri */
+            pay_url: string;
+        };
+        /** @description `{"id", "order": "<order_id>", "trade_id", "create_time"}`. */
+        Payment: {
+            readonly id: number;
+            /** 订单号 */
+            readonly order: string;
+            /** 支付宝交易号 */
+            readonly trade_id: string;
+            /**
+             * 创建时间
+             * Format: date-time
+             */
+            readonly create_time: string;
+        };
+        /** @description Return-endpoint report: `{"order_id", "status", "paid", "trade_id"}`. */
+        PaymentStatus: {
+            order_id: string;
+            status: number;
+            paid: boolean;
+            trade_id: string | null;
+        };
+        /** @description `{"refresh": str}` (logout). */
+        RefreshInputRequest: {
+            refresh: string;
+        };
+        /**
+         * @description Register-student body: `username` (Django rules, unique), `email`, optional names, and
+         *     `classes`: a live class the caller is a member of (staff: any live class).
+         */
+        RegisterStudentRequest: {
+            username: string;
+            /** Format: email */
+            email: string;
+            first_name?: string;
+            last_name?: string;
+            classes: number;
+        };
+        /**
+         * @description Cart row: `{"id", "commodity", "commodity_detail", "number", times}`; `commodity` must be
+         *     live on create and is fixed afterwards.
+         */
+        ShoppingCart: {
+            readonly id: number;
+            commodity: number;
+            readonly commodity_detail: components["schemas"]["CommodityBrief"];
+            number: number;
+            /**
+             * 创建时间
+             * Format: date-time
+             */
+            readonly create_time: string;
+            /**
+             * 更新时间
+             * Format: date-time
+             */
+            readonly update_time: string;
+        };
+        /**
+         * @description Cart row: `{"id", "commodity", "commodity_detail", "number", times}`; `commodity` must be
+         *     live on create and is fixed afterwards.
+         */
+        ShoppingCartRequest: {
+            commodity: number;
+            number: number;
+        };
+        /**
+         * @description * `1` - 待支付
+         *     * `2` - 待发货
+         *     * `3` - 待收货
+         *     * `4` - 待评价
+         *     * `5` - 已完成
+         *     * `6` - 已取消
+         * @enum {integer}
+         */
+        StatusEnum: 1 | 2 | 3 | 4 | 5 | 6;
+        /** @description Student view of an option: `{"key", "text"}` (no `is_correct` key). */
+        StudentOption: {
+            /** 选项 */
+            key: string;
+            /** 选项内容 */
+            text: string;
+        };
+        /** @description Student view of an option: `{"key", "text"}` (no `is_correct` key). */
+        StudentOptionRequest: {
+            /** 选项 */
+            key: string;
+            /** 选项内容 */
+            text: string;
+        };
+        /** @description Student view of a topic (API.md §2.4): no `answer` key, options without `is_correct`. */
+        StudentTopic: {
+            readonly id: number;
+            /** 题干 */
+            readonly subject: string;
+            /** 题型 */
+            readonly type: components["schemas"]["TypeEnum"];
+            /**
+             * 分值
+             * Format: double
+             */
+            readonly score: number | null;
+            /** 描述 */
+            readonly description: string | null;
+            /** 标签 */
+            readonly label: number;
+            readonly label_name: string;
+            readonly options: components["schemas"]["StudentOption"][];
+            /** 创建者 */
+            readonly user: number;
+            /**
+             * 创建时间
+             * Format: date-time
+             */
+            readonly create_time: string;
+            /**
+             * 更新时间
+             * Format: date-time
+             */
+            readonly update_time: string;
+        };
+        TokenRefresh: {
+            readonly access: string;
+            refresh: string;
+        };
+        TokenRefreshRequest: {
+            refresh: string;
+        };
+        /**
+         * @description Topic body (API.md §2.4); `validate` applies the per-type rules to the merged state.
+         *
+         *     `user`, `id` and times are not fields, so sent values are ignored. With `instance` set (PUT or
+         *     PATCH) the rules see the topic as it would be after the write (`services.topic_merge`).
+         */
+        TopicInput: {
+            subject: string;
+            type: components["schemas"]["TypeEnum"];
+            /** Format: double */
+            score?: number | null;
+            description?: string | null;
+            answer?: string | null;
+            label: string;
+            options?: components["schemas"]["OptionInput"][];
+        };
+        /**
+         * @description Topic body (API.md §2.4); `validate` applies the per-type rules to the merged state.
+         *
+         *     `user`, `id` and times are not fields, so sent values are ignored. With `instance` set (PUT or
+         *     PATCH) the rules see the topic as it would be after the write (`services.topic_merge`).
+         */
+        TopicInputRequest: {
+            subject: string;
+            type: components["schemas"]["TypeEnum"];
+            /** Format: double */
+            score?: number | null;
+            description?: string | null;
+            answer?: string | null;
+            label: string;
+            options?: components["schemas"]["OptionInputRequest"][];
+        };
+        /**
+         * @description * `0` - 单选题
+         *     * `1` - 多选题
+         *     * `2` - 判断题
+         *     * `3` - 填空题
+         *     * `4` - 问答题
+         * @enum {integer}
+         */
+        TypeEnum: 0 | 1 | 2 | 3 | 4;
+        /** @description User representation (API.md §2.1); every field read-only here. */
+        User: {
+            readonly id: number;
+            /**
+             * 用户名
+             * @description 必填；长度为150个字符或以下；只能包含字母、数字、特殊字符“@”、“.”、“-”和“_”。
+             */
+            readonly username: string;
+            /**
+             * 电子邮件地址
+             * Format: email
+             */
+            readonly email: string;
+            /** 名字 */
+            readonly first_name: string;
+            /** 姓氏 */
+            readonly last_name: string;
+            /** 手机号 */
+            readonly mobile: string | null;
+            readonly avatar: string | null;
+            readonly role: string;
+            readonly groups: string[];
+            /**
+             * 有效
+             * @description 指明用户是否被认为是活跃的。以反选代替删除帐号。
+             */
+            readonly is_active: boolean;
+            /**
+             * 加入日期
+             * Format: date-time
+             */
+            readonly date_joined: string;
+        };
     };
     responses: never;
     parameters: never;
@@ -180,6 +1904,267 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    community_articles_list: {
+        parameters: {
+            query?: {
+                /** @description 分页结果集中的页码。 */
+                page?: number;
+                /** @description 每页返回的结果数量。 */
+                size?: number;
+                user?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedArticleList"];
+                };
+            };
+        };
+    };
+    community_articles_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ArticleWriteRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Article"];
+                };
+            };
+        };
+    };
+    community_articles_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 标识此 文章 的 唯一整数值。 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Article"];
+                };
+            };
+        };
+    };
+    community_articles_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 标识此 文章 的 唯一整数值。 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ArticleWriteRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Article"];
+                };
+            };
+        };
+    };
+    community_articles_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 标识此 文章 的 唯一整数值。 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    community_articles_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 标识此 文章 的 唯一整数值。 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedArticleRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Article"];
+                };
+            };
+        };
+    };
+    community_articles_search_list: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+                /** @description 分页结果集中的页码。 */
+                page?: number;
+                /** @description 每页返回的结果数量。 */
+                size?: number;
+                text?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedArticleSearchHitList"];
+                };
+            };
+        };
+    };
+    community_comments_list: {
+        parameters: {
+            query: {
+                article: number;
+                /** @description 分页结果集中的页码。 */
+                page?: number;
+                /** @description 每页返回的结果数量。 */
+                size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedCommentList"];
+                };
+            };
+        };
+    };
+    community_comments_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CommentCreateRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Comment"];
+                };
+            };
+        };
+    };
+    community_comments_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 标识此 评论 的 唯一整数值。 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Comment"];
+                };
+            };
+        };
+    };
+    community_comments_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 标识此 评论 的 唯一整数值。 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     school_classes_list: {
         parameters: {
             query?: {
@@ -360,6 +2345,1345 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Classes"];
+                };
+            };
+        };
+    };
+    shopping_cart_list: {
+        parameters: {
+            query?: {
+                /** @description 分页结果集中的页码。 */
+                page?: number;
+                /** @description 每页返回的结果数量。 */
+                size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedShoppingCartList"];
+                };
+            };
+        };
+    };
+    shopping_cart_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ShoppingCartRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShoppingCart"];
+                };
+            };
+        };
+    };
+    shopping_cart_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShoppingCart"];
+                };
+            };
+        };
+    };
+    shopping_cart_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    shopping_cart_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedCartNumberRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShoppingCart"];
+                };
+            };
+        };
+    };
+    shopping_commodity_list: {
+        parameters: {
+            query?: {
+                /** @description 分页结果集中的页码。 */
+                page?: number;
+                /** @description 每页返回的结果数量。 */
+                size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedCommodityList"];
+                };
+            };
+        };
+    };
+    shopping_commodity_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CommodityRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Commodity"];
+                };
+            };
+        };
+    };
+    shopping_commodity_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 标识此 商品 的 唯一整数值。 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Commodity"];
+                };
+            };
+        };
+    };
+    shopping_commodity_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 标识此 商品 的 唯一整数值。 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CommodityRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Commodity"];
+                };
+            };
+        };
+    };
+    shopping_commodity_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 标识此 商品 的 唯一整数值。 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    shopping_commodity_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 标识此 商品 的 唯一整数值。 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedCommodityRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Commodity"];
+                };
+            };
+        };
+    };
+    shopping_commodity_image_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 标识此 商品 的 唯一整数值。 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["ImageUploadRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Commodity"];
+                };
+            };
+        };
+    };
+    shopping_orders_list: {
+        parameters: {
+            query?: {
+                /** @description 分页结果集中的页码。 */
+                page?: number;
+                /** @description 每页返回的结果数量。 */
+                size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedOrderList"];
+                };
+            };
+        };
+    };
+    shopping_orders_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OrderCreateInputRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Order"];
+                };
+            };
+        };
+    };
+    shopping_orders_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                order_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Order"];
+                };
+            };
+        };
+    };
+    shopping_orders_status_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaymentStatus"];
+                };
+            };
+        };
+    };
+    shopping_orders_status_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaymentStatus"];
+                };
+            };
+        };
+    };
+    shopping_payment_list: {
+        parameters: {
+            query?: {
+                /** @description 分页结果集中的页码。 */
+                page?: number;
+                /** @description 每页返回的结果数量。 */
+                size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedPaymentList"];
+                };
+            };
+        };
+    };
+    shopping_payment_pay_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                order_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PayUrl"];
+                };
+            };
+        };
+    };
+    shopping_payment_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Payment"];
+                };
+            };
+        };
+    };
+    topics_search_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StudentTopic"];
+                };
+            };
+        };
+    };
+    users_address_list: {
+        parameters: {
+            query?: {
+                /** @description 分页结果集中的页码。 */
+                page?: number;
+                /** @description 每页返回的结果数量。 */
+                size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedAddressList"];
+                };
+            };
+        };
+    };
+    users_address_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AddressRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Address"];
+                };
+            };
+        };
+    };
+    users_address_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 标识此 收货地址 的 唯一整数值。 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Address"];
+                };
+            };
+        };
+    };
+    users_address_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 标识此 收货地址 的 唯一整数值。 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AddressRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Address"];
+                };
+            };
+        };
+    };
+    users_address_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 标识此 收货地址 的 唯一整数值。 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    users_address_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 标识此 收货地址 的 唯一整数值。 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedAddressRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Address"];
+                };
+            };
+        };
+    };
+    users_area_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Area"][];
+                };
+            };
+        };
+    };
+    users_area_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 标识此 行政区划 的 唯一值。 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AreaDetail"];
+                };
+            };
+        };
+    };
+    users_image_verification_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                uuid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/png": string;
+                };
+            };
+        };
+    };
+    users_login_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LoginRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoginResponse"];
+                };
+            };
+        };
+    };
+    users_login_refresh_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TokenRefreshRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenRefresh"];
+                };
+            };
+        };
+    };
+    users_logout_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RefreshInputRequest"];
+            };
+        };
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    users_me_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+        };
+    };
+    users_me_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedMeUpdateRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+        };
+    };
+    users_me_avatar_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["AvatarRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AvatarResponse"];
+                };
+            };
+        };
+    };
+    users_me_password_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordChangeRequest"];
+            };
+        };
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    users_password_set_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordSetRequest"];
+            };
+        };
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    users_users_list: {
+        parameters: {
+            query?: {
+                /** @description 分页结果集中的页码。 */
+                page?: number;
+                /** @description 每页返回的结果数量。 */
+                size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedUserList"];
+                };
+            };
+        };
+    };
+    users_users_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RegisterStudentRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+        };
+    };
+    users_users_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 标识此 用户 的 唯一整数值。 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+        };
+    };
+    users_users_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 标识此 用户 的 唯一整数值。 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    users_users_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 标识此 用户 的 唯一整数值。 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedUserUpdateRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+        };
+    };
+    work_labels_list: {
+        parameters: {
+            query?: {
+                /** @description 分页结果集中的页码。 */
+                page?: number;
+                /** @description 每页返回的结果数量。 */
+                size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedLabelList"];
+                };
+            };
+        };
+    };
+    work_labels_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LabelRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Label"];
+                };
+            };
+        };
+    };
+    work_labels_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 标识此 标签 的 唯一整数值。 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Label"];
+                };
+            };
+        };
+    };
+    work_labels_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 标识此 标签 的 唯一整数值。 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LabelRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Label"];
+                };
+            };
+        };
+    };
+    work_labels_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 标识此 标签 的 唯一整数值。 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    work_labels_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 标识此 标签 的 唯一整数值。 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedLabelRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Label"];
+                };
+            };
+        };
+    };
+    work_topics_list: {
+        parameters: {
+            query?: {
+                label?: number;
+                /** @description 分页结果集中的页码。 */
+                page?: number;
+                /** @description 每页返回的结果数量。 */
+                size?: number;
+                /**
+                 * @description * `0` - 单选题
+                 *     * `1` - 多选题
+                 *     * `2` - 判断题
+                 *     * `3` - 填空题
+                 *     * `4` - 问答题
+                 */
+                type?: 0 | 1 | 2 | 3 | 4;
+                user?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedStudentTopicList"];
+                };
+            };
+        };
+    };
+    work_topics_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TopicInputRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TopicInput"];
+                };
+            };
+        };
+    };
+    work_topics_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 标识此 题目 的 唯一整数值。 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StudentTopic"];
+                };
+            };
+        };
+    };
+    work_topics_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 标识此 题目 的 唯一整数值。 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TopicInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TopicInput"];
+                };
+            };
+        };
+    };
+    work_topics_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 标识此 题目 的 唯一整数值。 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    work_topics_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 标识此 题目 的 唯一整数值。 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedTopicInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TopicInput"];
+                };
+            };
+        };
+    };
+    work_topics_export_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StudentTopic"];
+                };
+            };
+        };
+    };
+    work_topics_import_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StudentTopic"];
+                };
+            };
+        };
+    };
+    work_topics_reindex_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StudentTopic"];
+                };
+            };
+        };
+    };
+    work_topics_search_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StudentTopic"];
                 };
             };
         };

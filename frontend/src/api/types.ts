@@ -30,7 +30,18 @@ export type Item<P extends keyof paths, M extends string = "get"> =
   Ok<P, M> extends { results?: (infer T)[] } ? T : Ok<P, M> extends (infer T)[] ? T : never;
 
 export type Topic = Item<"/api/work/topics/">;
-export type SearchHit = Item<"/api/work/topics/search/">;
+/** Search result (API.md §2.4); the schema does not describe the search action's envelope yet. */
+export type SearchHit = Topic & {
+  subject_highlight: string | null;
+  description_highlight: string | null;
+  answer?: string | null;
+};
+export interface SearchPage {
+  count: number;
+  next: string | null;
+  previous: string | null;
+  results: SearchHit[];
+}
 export type Label = Item<"/api/work/labels/">;
 export type Classes = Item<"/api/school/classes/">;
 export type Article = Item<"/api/community/articles/">;
