@@ -142,8 +142,10 @@ def _index_action(topic: Topic, index: str) -> dict[str, Any]:
 
 def _delete_action(topic_id: int, index: str, topic: Topic | None) -> dict[str, Any]:
     action: dict[str, Any] = {"_op_type": "delete", "_index": index, "_id": topic_id}
-    if topic is not None:  # soft-deleted row: a versioned tombstone stops late stale writes
-        action.update(version=es.to_version(topic.update_time), version_type="external_gte")
+    if topic is not None:
+        # Soft-deleted row (`topic_delete` does not touch update_time): a tombstone one version
+        # above the last indexed state makes a late, stale upsert of that state a conflict.
+        action.update(version=es.to_version(topic.update_time) + 1, version_type="external_gte")
     return action
 
 
