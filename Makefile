@@ -5,7 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
-APT_PACKAGES := python3-venv python3-dev build-essential pkg-config libmariadb-dev nginx-light
+APT_PACKAGES := python3-venv python3-dev build-essential pkg-config libmariadb-dev nginx-light \
+	chromium fonts-wqy-microhei
 
 # The test environment: real MariaDB, Redis, Elasticsearch (started by tests/services/*.sh).
 TEST_ENV := TESTING=true \
@@ -15,7 +16,7 @@ TEST_ENV := TESTING=true \
 	ELASTICSEARCH_INDEX_PREFIX=test_ \
 	CELERY_TASK_ALWAYS_EAGER=true
 
-.PHONY: help deps venv run serve services stop-services test lint format migrations-check demo
+.PHONY: help deps venv run serve services stop-services test lint format migrations-check demo frontend
 
 help:
 	@echo "make run    - set up and serve the embedded default on http://$(HOST):$(PORT)"
@@ -40,13 +41,21 @@ demo: venv
 	$(BIN)/python manage.py load_areas
 	$(BIN)/python manage.py load_demo
 
-run: demo
+run: demo frontend
 	@echo
 	@echo "== stsys is starting on http://$(HOST):$(PORT)/"
 	@echo "   API docs:  http://$(HOST):$(PORT)/api/docs/"
 	@echo "   Admin:     http://$(HOST):$(PORT)/admin/"
 	@$(BIN)/python manage.py demo_logins
 	$(BIN)/python manage.py runserver $(HOST):$(PORT) --noreload
+
+# The single-page app (frontend/), built once and served by Django.
+FRONTEND_SRC := $(shell find frontend/src -type f 2>/dev/null) frontend/index.html \
+	frontend/package.json frontend/package-lock.json frontend/vite.config.ts
+frontend: frontend/dist/index.html
+frontend/dist/index.html: $(FRONTEND_SRC)
+	cd frontend && npm ci --no-audit --no-fund && npm run build
+	touch $@
 
 services:
 	bash tests/services/mariadb.sh
@@ -63,7 +72,7 @@ lint: venv
 migrations-check: venv
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
-test: venv services
+test: venv services frontend
 	$(MAKE) --no-print-directory lint migrations-check
 	$(TEST_ENV) $(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
