@@ -4,6 +4,7 @@ Runs on MariaDB + Redis with a real `celery worker` process (root conftest `cele
 delivers to an aiosmtpd sink. Under CI a missing service fails the test; elsewhere it is skipped.
 """
 
+import io
 import re
 from email.message import Message
 from pathlib import Path
@@ -97,3 +98,30 @@ def test_enrolment_mails_a_working_one_time_link(
         assert secret not in app_log
     assert NEW_PASSWORD not in mails
     assert not re.search(r"(密码|password)\s*[:：]\s*\S", mails, flags=re.IGNORECASE)
+
+
+@pytest.mark.services("mariadb", "redis", "worker", "smtp")
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("mariadb", "redis_required")
+def test_large_enrolment_fans_out_one_mail_per_student(client_for, celery_worker, smtp_sink):
+    """From FAN_OUT_MIN new users the worker publishes the per-user tasks: still one mail each."""
+    from apps.school.services import FAN_OUT_MIN
+
+    teacher = TeacherFactory(username="fan_teacher")
+    klass = ClassesFactory(user=teacher, name="大班")
+    count = FAN_OUT_MIN + 10
+    lines = "".join(f"fan{i:03d},fan{i:03d}@example.com\n" for i in range(count))
+    upload = io.BytesIO(("username,email\n" + lines).encode("utf-8"))
+    upload.name = "big.csv"
+    already = len(smtp_sink.messages)
+
+    response = client_for(teacher).post(
+        f"/api/school/classes/{klass.pk}/enrol/", {"file": upload}, format="multipart"
+    )
+
+    assert response.json() == {"created": count, "added": 0, "already_member": 0}
+    messages = smtp_sink.wait_for(already + count, timeout=90)[already:]
+    recipients = sorted(m["To"] for m in messages)
+    assert recipients == sorted(f"fan{i:03d}@example.com" for i in range(count))
+    worker_log = WORKER_LOG.read_text(encoding="utf-8", errors="replace")
+    assert "apps.school.tasks.send_set_password_mails" in worker_log

@@ -38,6 +38,7 @@ ENROLMENT_MAX_FILE_SIZE = 2 * 1024 * 1024  # bytes (API.md §1.8)
 CSV_COLUMNS = ("username", "email", "first_name", "last_name")
 NAME_MAX_LENGTH = 150  # username, first_name, last_name (Django's AbstractUser)
 EMAIL_MAX_LENGTH = 254
+FAN_OUT_MIN = 50  # new users from which the per-user mail tasks are published by a worker
 _ATTEMPTS = 3  # write attempts when a concurrent enrolment inserts the same username
 _RETRYABLE_MYSQL_CODES = (1205, 1213)  # lock wait timeout, deadlock
 
@@ -450,15 +451,36 @@ def _enrol_write(
     )
     to_add = new_ids + [uid for uid in existing_ids if uid not in already]
     _members_add(classes_id=classes.pk, user_ids=to_add)
-    if notify:
-        for uid in new_ids:
-            transaction.on_commit(partial(send_set_password_mail.delay, uid, classes.pk))
+    if notify and new_ids:  # robust: the rows are committed even if the broker is down
+        transaction.on_commit(partial(queue_set_password_mails, new_ids, classes.pk), robust=True)
     result = {
         "created": len(new_ids),
         "added": len(existing_ids) - len(already),
         "already_member": len(already),
     }
     return result, created_users
+
+
+def queue_set_password_mails(
+    user_ids: Sequence[int], classes_id: int, *, fan_out: bool | None = None
+) -> None:
+    """Queue `send_set_password_mail(user_id, classes_id)` per id (call after commit).
+
+    One Celery task per user (it builds the link itself). Publishing costs about 1 ms per
+    message, so from `FAN_OUT_MIN` users on (or with `fan_out=True`) one
+    `school.tasks.send_set_password_mails` task is published instead and the worker publishes
+    the per-user tasks; smaller batches go out directly over one pooled producer.
+    """
+    if fan_out is None:
+        fan_out = len(user_ids) >= FAN_OUT_MIN
+    if fan_out:
+        from apps.school.tasks import send_set_password_mails
+
+        send_set_password_mails.delay(list(user_ids), classes_id)
+        return
+    with send_set_password_mail.app.producer_or_acquire() as producer:
+        for user_id in user_ids:
+            send_set_password_mail.apply_async((user_id, classes_id), producer=producer)
 
 
 def _users_create(rows: list[StudentRow]) -> list:

@@ -32,7 +32,7 @@ class ClassesFactory(DjangoModelFactory):
 
 
 def mail_callbacks(callbacks: list) -> list:
-    """The on-commit callbacks that queue `send_set_password_mail` (others' callbacks ignored)."""
-    from apps.users.tasks import send_set_password_mail
+    """The on-commit callbacks that queue set-password mails (others' callbacks ignored)."""
+    from apps.school.services import queue_set_password_mails
 
-    return [cb for cb in callbacks if getattr(cb, "func", None) == send_set_password_mail.delay]
+    return [cb for cb in callbacks if getattr(cb, "func", None) is queue_set_password_mails]

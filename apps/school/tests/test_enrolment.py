@@ -277,7 +277,7 @@ def test_concurrent_enrolment_of_the_same_new_username_never_500s(monkeypatch, s
         return real_create(rows)
 
     monkeypatch.setattr(services, "_users_create", create_after_both_looked)
-    monkeypatch.setattr(services.send_set_password_mail, "delay", lambda *a: None)
+    monkeypatch.setattr(services, "queue_set_password_mails", lambda *a: None)
     outcomes: list = [None, None]
 
     def run(i: int) -> None:
