@@ -175,7 +175,8 @@ class OrderCreateInputSerializer(serializers.Serializer):
         if len(set(ids)) != len(ids):
             raise serializers.ValidationError(_("Cart ids must be unique."))
         user = self.context["request"].user
-        rows = {row.pk: row for row in ShoppingCart.objects.filter(user=user, pk__in=ids)}
+        cart = ShoppingCart.objects.filter(user=user, pk__in=ids).select_related("commodity")
+        rows = {row.pk: row for row in cart}
         missing = [pk for pk in ids if pk not in rows]
         if missing:
             raise serializers.ValidationError(DOES_NOT_EXIST.format(pk_value=missing[0]))

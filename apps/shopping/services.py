@@ -189,12 +189,14 @@ def order_create(
         pay_method=pay_method,
         status=status,
     )
-    OrderGoods.objects.bulk_create(
+    goods = OrderGoods.objects.bulk_create(
         OrderGoods(
-            order=order, commodity_id=r.commodity_id, number=r.number, price=prices[r.commodity_id]
+            order=order, commodity=r.commodity, number=r.number, price=prices[r.commodity_id]
         )
         for r in rows
     )
+    # the caller renders `order.goods` without another query (ids come back via RETURNING)
+    order._prefetched_objects_cache = {"goods": goods}
     ShoppingCart.objects.filter(user=user, pk__in=[r.pk for r in rows]).delete()
     _commodities_changed()
     logger.info("order %s created by user %s (%s rows)", order.order_id, user.pk, len(rows))

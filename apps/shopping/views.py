@@ -158,7 +158,8 @@ class OrderViewSet(PrivateNoStoreMixin, mixins.CreateModelMixin, viewsets.ReadOn
         )
         params.is_valid(raise_exception=True)  # address/cart ids resolved in the caller's rows
         order = services.order_create(user=request.user, **params.validated_data)
-        order = self.get_queryset().get(pk=order.pk)
+        if any(line.pk is None for line in order.goods.all()):  # backend without RETURNING
+            order = self.get_queryset().get(pk=order.pk)
         return Response(self.get_serializer(order).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=serializers.PaymentStatusSerializer)
