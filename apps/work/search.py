@@ -479,7 +479,8 @@ def reconcile(
         raise SearchUnavailable(reason="the database search backend has no index")
     with es.unavailable_as_503():
         client = es.get_client()
-        ensure_topic_alias(client)
+        alias = ensure_topic_alias(client)
+        client.indices.refresh(index=alias)  # recent writes count as indexed, not missing
         db = {
             pk: es.to_version(updated)
             for pk, updated in Topic.objects.filter(is_delete=False)

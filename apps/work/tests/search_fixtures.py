@@ -60,3 +60,23 @@ def dead_es(settings):
 def refresh(client) -> None:
     """Make every write to the `topic` alias visible to search now."""
     client.indices.refresh(index=es.alias_name("topic"))
+
+
+class Outage:
+    """`down()` points the client at a closed port, `up()` back at the real cluster."""
+
+    def __init__(self, settings) -> None:
+        self.settings = settings
+        self.url = settings.ELASTICSEARCH_URL
+
+    def down(self) -> None:
+        self.settings.ELASTICSEARCH_URL = DEAD_URL
+
+    def up(self) -> None:
+        self.settings.ELASTICSEARCH_URL = self.url
+
+
+@pytest.fixture
+def es_outage(es_index, settings) -> Outage:
+    """An `Outage` switch over the `es_index` cluster (starts up)."""
+    return Outage(settings)
