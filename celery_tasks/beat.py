@@ -17,3 +17,9 @@ BEAT_SCHEDULE["community-flush-page-views"] = {
     "task": "apps.community.tasks.flush_page_views",
     "schedule": 60.0,
 }
+
+# work (search): repair drift between the DB and the Elasticsearch topic index (no-op without ES)
+BEAT_SCHEDULE["work-topic-reconcile"] = {
+    "task": "apps.work.tasks.topic_reconcile_task",
+    "schedule": 3600.0,
+}
