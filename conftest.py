@@ -123,6 +123,27 @@ def client_for():
     return make
 
 
+_DB_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "live_server"}
+
+
+@pytest.fixture(autouse=True)
+def _role_groups(request) -> None:
+    """Recreate the role groups for DB tests: a transactional test's flush deletes the rows
+    that the data migration `users.0002_role_groups` made (as it would in a real database)."""
+    if request.node.get_closest_marker("django_db") is None:
+        names = _DB_FIXTURES & set(request.fixturenames)
+        if not names:
+            return
+        transactional = names & {"transactional_db", "live_server", "django_db_reset_sequences"}
+        request.getfixturevalue("transactional_db" if transactional else "db")
+    from django.contrib.auth.models import Group
+
+    from apps.users.models import STUDENT_GROUP, TEACHER_GROUP
+
+    for name in (TEACHER_GROUP, STUDENT_GROUP):
+        Group.objects.get_or_create(name=name)
+
+
 @pytest.fixture(autouse=True)
 def _clear_caches() -> None:
     """Each test starts with empty caches (throttle counters, captcha, responses)."""

@@ -11,7 +11,7 @@ from apps.users.tests.factories import UserFactory
 pytestmark = pytest.mark.django_db
 
 COMMENTS = "/api/community/comments/"
-THREAD_QUERIES = 5  # see test_thread_page_query_count_does_not_grow
+THREAD_QUERIES = 4  # see test_thread_page_query_count_does_not_grow
 
 
 def url(pk: int) -> str:
@@ -232,7 +232,8 @@ def test_thread_page_query_count_does_not_grow(client_for, user, django_assert_n
     article = ArticleFactory()
     _thread(article, user, size)
     client = client_for(user)
-    # auth user + article + page count + page + all replies of the page's threads
+    client.get("/api/users/area/")  # warm the caller's cached auth state (apps/users/auth_state.py)
+    # article + page count + page + all replies of the page's threads
     with django_assert_num_queries(THREAD_QUERIES):
         body = client.get(COMMENTS, {"article": article.pk, "size": 10}).json()
 

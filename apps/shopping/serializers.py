@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.shopping.models import Commodity, Order, OrderGoods, Payment, ShoppingCart
@@ -22,6 +23,7 @@ def file_url(field_file, request) -> str | None:
     return url
 
 
+@extend_schema_field({"type": "string", "format": "uri", "nullable": True})
 class ImageUrlField(serializers.Field):
     """Read-only: the stored image's absolute URL or null."""
 
@@ -166,7 +168,10 @@ class OrderCreateInputSerializer(serializers.Serializer):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        user = self.context["request"].user
+        request = self.context.get("request")
+        if request is None:  # schema generation: no caller, no rows
+            return
+        user = request.user
         self.fields["address"].queryset = Address.objects.filter(
             user=user, is_delete=False
         ).select_related("province", "city", "district")
