@@ -452,7 +452,9 @@ def rebuild(
 @dataclass
 class ReconcileResult:
     """Counts found before fixing: `missing`, `stale`, `extra` (see `utils.search.ReconcilePlan`);
-    `db` live rows and `indexed` documents compared; `fixed` whether repairs were sent."""
+    `db` live rows and `indexed` documents compared; `fixed` whether repairs were sent;
+    `conflicts` repairs refused because the index holds a higher version (e.g. a delete tombstone
+    younger than `index.gc_deletes`, 60 s): the next reconcile retries them."""
 
     missing: int
     stale: int
@@ -460,6 +462,7 @@ class ReconcileResult:
     db: int
     indexed: int
     fixed: bool
+    conflicts: int = 0
 
 
 def reconcile(
@@ -492,8 +495,9 @@ def reconcile(
         repairs = plan.missing + plan.stale + plan.extra
         if on_total is not None:
             on_total(len(repairs))
+        synced = SyncResult()
         if fix and repairs:
-            sync_topics(topic_ids=repairs, refresh=refresh, progress=progress)
+            synced = sync_topics(topic_ids=repairs, refresh=refresh, progress=progress)
     return ReconcileResult(
         missing=len(plan.missing),
         stale=len(plan.stale),
@@ -501,4 +505,5 @@ def reconcile(
         db=len(db),
         indexed=len(indexed),
         fixed=fix and bool(repairs),
+        conflicts=synced.conflicts,
     )
