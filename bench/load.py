@@ -650,6 +650,7 @@ def main() -> dict:
         "seed": {k: v for k, v in info.items() if k not in ("orders_work", "student_token")},
         "scenarios": {},
     }  # fmt: skip
+    results["loadavg_1m_before"] = round(os.getloadavg()[0], 2)
     server = start_server()
     say(f"gunicorn up (pid {server.pid}, {WORKERS} sync workers) on {HOST}:{PORT}")
     try:
@@ -660,6 +661,7 @@ def main() -> dict:
             facts = check(scenario, info)
             result = run(scenario, args.warmup, args.duration)
             result["check"] = facts
+            result["loadavg_1m_after"] = round(os.getloadavg()[0], 2)  # shared machine: context
             results["scenarios"][name] = result
             say(f"{name:>16}: {result['req_per_s']:8.1f} req/s  p50 {result['p50_ms']:7.2f} ms  "
                 f"p95 {result['p95_ms']:7.2f} ms  errors {result['errors']}")  # fmt: skip

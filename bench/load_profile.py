@@ -1,0 +1,132 @@
+"""Where the time of a `bench/load.py` scenario goes: in-process profile of one request type.
+
+Run after `bench/load.py` has seeded `stsys_bench` (same settings, same env):
+`.venv/bin/python bench/load_profile.py [scenario ...] [--requests 300]`. For each scenario it
+sends the requests through Django's full WSGI stack in this process (`django.test.Client`:
+middleware, DRF, auth, throttles, caches; no gunicorn/network), prints the mean in-process
+milliseconds per request, SQL queries and Redis commands per request, and writes a pyinstrument
+call tree to `var/bench-load/profile-<scenario>.txt` (pyinstrument is a dev tool; install it in
+the venv only). Scenarios: bare, area, topics_warm, topics_uncached, search, thread.
+"""
+
+import argparse
+import itertools
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import load  # (sets the bench environment and calls django.setup())
+
+
+def paths(article: int) -> dict[str, list[str]]:
+    topics = "/api/work/topics/?page=1&size=10"
+    search = [f"/api/topics/search/?text={q}&limit=10" for q in load.SEARCH_QUERIES]
+    return {
+        "bare": ["/bench/bare/"],
+        "area": ["/api/users/area/"],
+        "topics_warm": [topics],
+        "topics_uncached": [topics],
+        "search": search,
+        "thread": [f"/api/community/comments/?article={article}"],
+    }
+
+
+PARTS = {  # label: function names whose (outermost) frames are summed
+    "JWT decode+verify": ("JWTAuthentication.get_validated_token",),
+    "auth state (Redis)": ("JWTAuthentication.get_user",),
+    "throttles (Redis get+set)": ("check_throttles",),
+    "response cache lookup": ("CacheResponse.process_cache_response", "_cached"),
+    "SQL (cursor execute)": ("CursorWrapper.execute", "CursorDebugWrapper.execute"),
+    "Elasticsearch": ("Elasticsearch.search", "Elasticsearch.count"),
+    "serializers (to_representation)": ("ListSerializer.to_representation",),
+    "render JSON": ("JSONRenderer.render",),
+    "whole request": ("Client.get",),
+}
+
+
+def breakdown(root) -> dict[str, float]:
+    """Seconds spent under each PARTS entry (outermost matching frames only)."""
+    totals = dict.fromkeys(PARTS, 0.0)
+
+    def walk(frame, inside: frozenset) -> None:
+        name = frame.function or ""
+        qual = f"{frame.class_name}.{name}" if getattr(frame, "class_name", None) else name
+        now = set(inside)
+        for label, names in PARTS.items():
+            if label not in inside and (qual in names or name in names):
+                totals[label] += frame.time
+                now.add(label)
+        for child in frame.children:
+            walk(child, frozenset(now))
+
+    walk(root, frozenset())
+    return totals
+
+
+def main() -> None:
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from pyinstrument import Profiler
+    from redis.connection import Connection
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    from apps.community.models import Article
+    from apps.users.models import User
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("scenarios", nargs="*", default=["area", "topics_warm", "topics_uncached",
+                                                          "search", "thread", "bare"])  # fmt: skip
+    parser.add_argument("--requests", type=int, default=300)
+    args = parser.parse_args()
+
+    student = User.objects.get(username="bench_student")
+    article = Article.objects.get(title="压测文章", is_delete=False).pk
+    client = Client(
+        HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(student)}"
+    )
+    commands = {"n": 0}
+    original = Connection.send_command
+
+    def counting(self, *a, **kw):
+        commands["n"] += 1
+        return original(self, *a, **kw)
+
+    Connection.send_command = counting
+    load.WORK_DIR.mkdir(parents=True, exist_ok=True)
+    counter = itertools.count()
+    for name in args.scenarios:
+        cycle = itertools.cycle(paths(article)[name])
+
+        def one(name: str = name, cycle=cycle) -> int:
+            path = next(cycle)
+            if name == "topics_uncached":
+                path += f"&_nc=p{time.time_ns()}-{next(counter)}"
+            return client.get(path).status_code
+
+        for _ in range(20):  # warm caches, connections, imports
+            one()
+        commands["n"] = 0
+        with CaptureQueriesContext(connection) as queries:
+            profiler = Profiler(interval=0.0005)
+            started = time.perf_counter()
+            profiler.start()
+            statuses = {one() for _ in range(args.requests)}
+            profiler.stop()
+            elapsed = time.perf_counter() - started
+        parts = breakdown(profiler.last_session.root_frame())
+        whole = parts.pop("whole request") or 1e-9
+        share = ", ".join(f"{k} {v / whole:.0%}" for k, v in parts.items() if v / whole >= 0.02)
+        out = load.WORK_DIR / f"profile-{name}.txt"
+        tree = profiler.output_text(unicode=True, color=False, show_all=True)
+        flat = profiler.output_text(unicode=True, color=False, flat=True)
+        out.write_text(f"{flat}\n\n{tree}")
+        print(f"{name:>16}: {elapsed / args.requests * 1000:7.2f} ms/request (profiled)  "
+              f"SQL {len(queries) / args.requests:5.1f}/req  Redis {commands['n'] / args.requests:4.1f}/req  "
+              f"statuses {sorted(statuses)}  → {out.relative_to(load.ROOT)}\n{'':>18}{share}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
