@@ -36,7 +36,12 @@ $(BIN)/activate: requirements.txt requirements-dev.txt
 
 venv: $(BIN)/activate
 
-demo: venv
+# The real corpus for the question bank (npm chinese-poetry, MIT), read by import_poetry.
+node_modules/chinese-poetry/package.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts
+	touch $@
+
+demo: venv node_modules/chinese-poetry/package.json
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_areas
 	$(BIN)/python manage.py load_demo
@@ -72,7 +77,7 @@ lint: venv
 migrations-check: venv
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
-test: venv services frontend
+test: venv services frontend node_modules/chinese-poetry/package.json
 	$(MAKE) --no-print-directory lint migrations-check
 	$(TEST_ENV) $(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
