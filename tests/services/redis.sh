@@ -6,5 +6,5 @@ command -v redis-server >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=no
 if redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; then echo "== Redis already running"; exit 0; fi
 mkdir -p "$VAR/redis"
 redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --daemonize yes --dir "$VAR/redis" \
-  --save "" --appendonly no --databases 64 --logfile "$VAR/log/redis.log" --pidfile "$VAR/redis.pid"
+  --save "" --appendonly no --databases 128 --logfile "$VAR/log/redis.log" --pidfile "$VAR/redis.pid"
 wait_for 20 Redis redis-cli -p "$REDIS_PORT" ping
