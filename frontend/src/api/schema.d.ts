@@ -1195,7 +1195,8 @@ export interface components {
             stock: number;
             /** 销量 */
             readonly sales: number;
-            readonly image: string;
+            /** Format: uri */
+            readonly image: string | null;
             /**
              * 创建时间
              * Format: date-time
@@ -1217,7 +1218,8 @@ export interface components {
              * Format: decimal
              */
             price: string;
-            readonly image: string;
+            /** Format: uri */
+            readonly image: string | null;
             /**
              * 库存
              * Format: int64
@@ -1377,7 +1379,8 @@ export interface components {
             readonly id: number;
             commodity: number;
             readonly name: string;
-            readonly image: string;
+            /** Format: uri */
+            readonly image: string | null;
             /**
              * 数量
              * Format: int64
@@ -1673,7 +1676,7 @@ export interface components {
             score?: number | null;
             description?: string | null;
             answer?: string | null;
-            label?: string;
+            label?: number;
             options?: components["schemas"]["OptionInputRequest"][];
         };
         /** @description PATCH /users/{id}/: `email`, `first_name`, `last_name`; staff only `is_active`, `groups`. */
@@ -1834,7 +1837,7 @@ export interface components {
             score?: number | null;
             description?: string | null;
             answer?: string | null;
-            label: string;
+            label: number;
             options?: components["schemas"]["OptionInput"][];
         };
         /**
@@ -1850,7 +1853,7 @@ export interface components {
             score?: number | null;
             description?: string | null;
             answer?: string | null;
-            label: string;
+            label: number;
             options?: components["schemas"]["OptionInputRequest"][];
         };
         /**
@@ -2401,7 +2404,8 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                id: string;
+                /** @description 标识此 购物车 的 唯一整数值。 */
+                id: number;
             };
             cookie?: never;
         };
@@ -2422,7 +2426,8 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                id: string;
+                /** @description 标识此 购物车 的 唯一整数值。 */
+                id: number;
             };
             cookie?: never;
         };
@@ -2442,7 +2447,8 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                id: string;
+                /** @description 标识此 购物车 的 唯一整数值。 */
+                id: number;
             };
             cookie?: never;
         };
@@ -2682,6 +2688,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description 标识此 订单 的 唯一值。 */
                 order_id: string;
             };
             cookie?: never;
@@ -2786,7 +2793,8 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                id: string;
+                /** @description 标识此 支付记录 的 唯一整数值。 */
+                id: number;
             };
             cookie?: never;
         };
