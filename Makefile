@@ -9,10 +9,13 @@ APT_PACKAGES := python3-venv python3-dev build-essential pkg-config libmariadb-d
 	chromium fonts-wqy-microhei
 
 # The test environment: real MariaDB, Redis, Elasticsearch (started by tests/services/*.sh).
+export MARIADB_PORT ?= 3306
+export REDIS_PORT ?= 6379
+export ES_PORT ?= 9200
 TEST_ENV := TESTING=true \
-	DATABASE_URL=mysql://stsys:stsys@127.0.0.1:3306/stsys \
-	REDIS_URL=redis://127.0.0.1:6379 \
-	ELASTICSEARCH_URL=http://127.0.0.1:9200 \
+	DATABASE_URL=mysql://stsys:stsys@127.0.0.1:$(MARIADB_PORT)/stsys \
+	REDIS_URL=redis://127.0.0.1:$(REDIS_PORT) \
+	ELASTICSEARCH_URL=http://127.0.0.1:$(ES_PORT) \
 	ELASTICSEARCH_INDEX_PREFIX=test_ \
 	CELERY_TASK_ALWAYS_EAGER=true
 
