@@ -15,7 +15,6 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework_extensions.settings import extensions_api_settings
 
@@ -31,6 +30,7 @@ from apps.community.serializers import (
 )
 from apps.users.roles import IsOwnerOrStaffForWrite, is_staff
 from utils.cache import VisibilityKeyConstructor
+from utils.throttling import ScopedRateThrottle
 
 
 def _positive_int(request: Request, name: str, *, required: bool) -> int | None:

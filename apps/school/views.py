@@ -7,7 +7,6 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle, UserRateThrottle
 
 from apps.school import selectors, services
 from apps.school.models import Classes
@@ -18,6 +17,7 @@ from apps.school.serializers import (
     EnrolmentInputSerializer,
     EnrolmentResultSerializer,
 )
+from utils.throttling import ScopedRateThrottle, UserRateThrottle
 
 
 class ClassesViewSet(viewsets.ModelViewSet):

@@ -14,7 +14,6 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 from rest_framework_extensions.cache.mixins import CacheResponseMixin
 
@@ -24,6 +23,7 @@ from apps.shopping.models import Order, Payment, ShoppingCart
 from apps.shopping.permissions import IsStaffOrReadOnly
 from apps.users.roles import IsStaff
 from utils.cache import VisibilityKeyConstructor
+from utils.throttling import UserRateThrottle
 
 logger = logging.getLogger(__name__)
 

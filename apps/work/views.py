@@ -9,7 +9,6 @@ from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.throttling import UserRateThrottle
 from rest_framework.utils.urls import replace_query_param
 from rest_framework_extensions.cache.mixins import CacheResponseMixin
 
@@ -28,6 +27,7 @@ from apps.work.serializers import (
     topic_serializer_for,
 )
 from utils.cache import VisibilityKeyConstructor
+from utils.throttling import UserRateThrottle
 
 CACHE_NAMESPACES = services.CACHE_NAMESPACES
 
