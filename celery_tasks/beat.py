@@ -23,3 +23,9 @@ BEAT_SCHEDULE["work-topic-reconcile"] = {
     "task": "apps.work.tasks.topic_reconcile_task",
     "schedule": 3600.0,
 }
+
+# community (search): repair drift between the DB and the Elasticsearch article index (no-op without ES)
+BEAT_SCHEDULE["community-article-reconcile"] = {
+    "task": "apps.community.tasks.article_reconcile_task",
+    "schedule": 3600.0,
+}

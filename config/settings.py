@@ -177,6 +177,7 @@ CELERY_TASK_ROUTES = {
     "apps.*.tasks.send_*": {"queue": "mail"},
     "apps.work.tasks.*": {"queue": "search"},
     "apps.community.tasks.article_index*": {"queue": "search"},
+    "apps.community.tasks.article_re*": {"queue": "search"},  # community: rebuild, reconcile
     "apps.shopping.tasks.*": {"queue": "payment"},
 }
 CELERY_TASK_DEFAULT_QUEUE = "default"

@@ -232,10 +232,16 @@ def test_cached_detail_still_shows_exact_page_view(client_for, user, student):
     assert counts == [1, 2, 3]
 
 
-# --- search ------------------------------------------------------------------------------------
+# --- search (database backend; Elasticsearch: tests/test_community_search_es.py) ----------------
 
 
-def test_search_envelope_highlights_and_paging(client_for, user):
+@pytest.fixture
+def database_backend(settings):
+    settings.SEARCH_BACKEND = "database"
+    settings.ELASTICSEARCH_URL = ""
+
+
+def test_search_envelope_highlights_and_paging(database_backend, client_for, user):
     for i in range(3):
         ArticleFactory(title=f"Python 入门 {i}", content=f"学习 <b>python</b> 第{i}课")
     ArticleFactory(title="无关", content="别的内容")
@@ -272,7 +278,7 @@ def test_search_envelope_highlights_and_paging(client_for, user):
         {"text": "x" * 101},
     ],
 )
-def test_search_rejects_bad_params(client_for, user, params):
+def test_search_rejects_bad_params(database_backend, client_for, user, params):
     assert client_for(user).get(f"{ARTICLES}search/", params).status_code == 400
 
 

@@ -241,3 +241,78 @@ def test_thread_page_query_count_does_not_grow(client_for, user, django_assert_n
         return sum(1 + count(n["sonComments"]) for n in nodes)
 
     assert count(body["results"]) == size  # every comment of the thread is in the page
+
+
+def _reference(comment: Comment, request_host: str) -> dict | None:
+    """The §2.5 node of `comment` built the slow, obvious way (model instances, one query per
+    node); None when it is deleted with no live comment below it."""
+    from rest_framework.fields import DateTimeField
+
+    children = [
+        child
+        for child in (
+            _reference(reply, request_host)
+            for reply in comment.replies.order_by("create_time", "id")
+        )
+        if child is not None
+    ]
+    if comment.is_delete and not children:
+        return None
+    parent = comment.parent_comment
+    live = not comment.is_delete
+    avatar = None
+    if live and comment.user.avatar:
+        url = comment.user.avatar.url
+        avatar = url if url.startswith("http") else f"{request_host}{url}"
+    return {
+        "id": comment.pk,
+        "article": comment.article_id,
+        "user": comment.user_id if live else None,
+        "user_name": comment.user.username if live else None,
+        "user_avatar": avatar,
+        "content": comment.content if live else None,
+        "parent_comment": comment.parent_comment_id,
+        "reply_username": parent.user.username if parent and not parent.is_delete else None,
+        "create_time": DateTimeField().to_representation(comment.create_time),
+        "is_deleted": comment.is_delete,
+        "sonComments": children,
+    }
+
+
+def test_thread_page_and_detail_match_a_naive_rendering(client_for, user):
+    """A random tree (40 comments, some deleted, authors with and without avatars) renders exactly
+    as the obvious recursive construction: keys, stubs, reply_username, order, avatar URLs."""
+    import random
+
+    rng = random.Random(5)
+    authors = [UserFactory(avatar="avatars/a.png"), UserFactory(avatar=None), user]
+    article = ArticleFactory()
+    made: list[Comment] = []
+    for _ in range(40):
+        parent = rng.choice([None, *made]) if made else None
+        if parent is not None and parent.depth >= MAX_COMMENT_DEPTH:
+            parent = None
+        made.append(
+            comment_create(
+                user=rng.choice(authors), article=article, content="c", parent_comment=parent
+            )
+        )
+    for comment in rng.sample(made, 15):
+        Comment.objects.filter(pk=comment.pk).update(is_delete=True)
+
+    host = "http://testserver"
+    roots = Comment.objects.filter(article=article, parent_comment=None).order_by(
+        "-create_time", "-id"
+    )
+    expected = [node for node in (_reference(root, host) for root in roots) if node]
+    client = client_for(user)
+    body = client.get(COMMENTS, {"article": article.pk, "size": 100}).json()
+    assert body["count"] == len(expected)
+    assert body["results"] == expected
+    assert any(node["is_deleted"] for node in expected)  # the sample did produce stubs
+    live_reply = next(
+        c for c in made if c.parent_comment_id and not Comment.objects.get(pk=c.pk).is_delete
+    )
+    assert client.get(url(live_reply.pk)).json() == _reference(
+        Comment.objects.get(pk=live_reply.pk), host
+    )

@@ -5,6 +5,11 @@ Every index is an alias `<ELASTICSEARCH_INDEX_PREFIX><name>` over one versioned 
 (zero downtime). The first index of an alias gets the fixed name `<prefix><name>_v0` so two workers
 that create it at once cannot end up with two write indices.
 
+Model-backed indices (`ModelIndex`: a soft-deletable model, its index body and document) get
+generic `sync_ids` (on-commit tasks, with `TASK_RETRY`), `rebuild_index` and `reconcile_index`;
+`text_query` / `highlight_request` / `search_ids` build and run searches, `highlight_terms` is the
+database backend's highlighter. Used by `apps.community.search` (index `article`).
+
 Errors: a cluster that cannot be reached (connection refused/reset, timeout) or that answers 5xx is
 raised as `utils.exceptions.SearchUnavailable` by `unavailable_as_503()`; other API errors propagate.
 """
@@ -13,14 +18,26 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import html
 import logging
-from collections.abc import Callable, Iterable, Iterator, Mapping
+import re
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError, helpers
+from django.utils import timezone
+from elasticsearch import (
+    ApiError,
+    ConnectionTimeout,
+    Elasticsearch,
+    NotFoundError,
+    TransportError,
+    helpers,
+)
+from elasticsearch import ConnectionError as ESConnectionError
 
 from utils.exceptions import SearchUnavailable
 
@@ -297,3 +314,389 @@ def reconcile_plan(db: Mapping[int, int], index: Mapping[int, int]) -> Reconcile
 def to_version(moment: datetime) -> int:
     """An aware datetime as microseconds since the epoch: the external document version."""
     return (moment - EPOCH) // timedelta(microseconds=1)
+
+
+# --- shared by every app's search module (added for the community `article` index) ----------------
+# The topic index (`apps.work.search`) predates these and still has its own copies of the query,
+# highlight, sync, rebuild and reconcile code; it can move onto them without behaviour change.
+
+PRE_TAG, POST_TAG = '<em class="hl">', "</em>"
+MIN_SHOULD_MATCH = "2<75%"  # queries of ≤2 tokens need all; longer ones 75% of their tokens
+SYNC_CHUNK = 1000  # rows read per query while syncing
+REBUILD_MARGIN = timedelta(seconds=5)  # catch-up window before a rebuild's start
+
+# Celery options of every index task: retry with jittered exponential backoff while the cluster
+# cannot be reached (`SearchUnavailable` also covers bulk items rejected with 429/503).
+TASK_RETRY: dict[str, Any] = {
+    "autoretry_for": (
+        SearchUnavailable,
+        ESConnectionError,
+        ConnectionTimeout,
+        ConnectionError,
+        TimeoutError,
+    ),
+    "retry_backoff": 2,  # seconds, doubled per try
+    "retry_backoff_max": 600,  # seconds
+    "retry_jitter": True,
+    "max_retries": 8,
+}
+
+
+def use_elasticsearch() -> bool:
+    """True when the Elasticsearch backend is configured (`SEARCH_BACKEND == "elasticsearch"`)."""
+    return settings.SEARCH_BACKEND == "elasticsearch"
+
+
+def text_query(
+    text: str, fields: Sequence[str], *, min_should_match: str = MIN_SHOULD_MATCH
+) -> dict[str, Any]:
+    """A `bool` query for user text over `fields` (boosts allowed, e.g. `"title^3"`): every hit
+    matches `min_should_match` of the analysed tokens (`best_fields`); exact phrases score 2× more.
+    Filters can be added under `["bool"]["filter"]`."""
+    return {
+        "bool": {
+            "must": [
+                {
+                    "multi_match": {
+                        "query": text,
+                        "fields": list(fields),
+                        "type": "best_fields",
+                        "minimum_should_match": min_should_match,
+                    }
+                }
+            ],
+            "should": [
+                {
+                    "multi_match": {
+                        "query": text,
+                        "fields": list(fields),
+                        "type": "phrase",
+                        "boost": 2,
+                    }
+                }
+            ],
+        }
+    }
+
+
+def highlight_request(fields: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """The `highlight` part of a search body: `encoder: html` (all source text escaped), the only
+    markup `<em class="hl">…</em>`; `fields` = `{name: options}` (e.g. `{"number_of_fragments": 0}`
+    for the whole field, `{"fragment_size": 100, "number_of_fragments": 1}` for one snippet)."""
+    return {
+        "encoder": "html",
+        "pre_tags": [PRE_TAG],
+        "post_tags": [POST_TAG],
+        "fields": {name: dict(options) for name, options in fields.items()},
+    }
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One hit: document id and `{field: first highlight fragment}` (escaped HTML)."""
+
+    id: int
+    highlight: dict[str, str] = field(default_factory=dict)
+
+
+def search_ids(name: str, body: Mapping[str, Any]) -> tuple[int, list[SearchHit]]:
+    """Run `body` against alias `name`: `(total hits, hits in order)`. Missing index → `(0, [])`.
+
+    Raises `SearchUnavailable` when the cluster cannot be reached (or no URL is configured).
+    """
+    with unavailable_as_503():
+        client = get_client()
+        try:
+            response = client.search(index=alias_name(name), **dict(body))
+        except NotFoundError:
+            return 0, []
+    hits = [
+        SearchHit(
+            id=int(hit["_id"]),
+            highlight={k: v[0] for k, v in (hit.get("highlight") or {}).items() if v},
+        )
+        for hit in response["hits"]["hits"]
+    ]
+    return int(response["hits"]["total"]["value"]), hits
+
+
+# --- database-backend highlights ---------------------------------------------------------------------
+
+
+def query_terms(text: str) -> list[str]:
+    """Distinct whitespace-separated terms of a query, lower-cased, in order."""
+    seen: dict[str, None] = {}
+    for term in text.split():
+        seen.setdefault(term.lower(), None)
+    return list(seen)
+
+
+def highlight_terms(
+    value: str | None, terms: Sequence[str], *, fragment: int | None = None
+) -> str | None:
+    """`value` HTML-escaped with every case-insensitive occurrence of a term wrapped in
+    `<em class="hl">` — the database backend's stand-in for an ES highlight. With `fragment`, only
+    about that many characters around the first match are kept. None when no term occurs."""
+    if not terms or not value:
+        return None
+    pattern = re.compile("|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True)), re.I)
+    first = pattern.search(value)
+    if first is None:
+        return None
+    if fragment is not None and len(value) > fragment:
+        start = max(0, first.start() - fragment // 4)
+        value = value[start : start + fragment]
+    out, pos = [], 0
+    for match in pattern.finditer(value):
+        out.append(html.escape(value[pos : match.start()]))
+        out.append(PRE_TAG + html.escape(match.group(0)) + POST_TAG)
+        pos = match.end()
+    out.append(html.escape(value[pos:]))
+    return "".join(out)
+
+
+# --- model-backed indices: sync, rebuild, reconcile ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ModelIndex:
+    """How rows of a soft-deletable model (`utils.models.ModelsSetMixin`: `is_delete`,
+    `update_time`) are mirrored into alias `name` (one document per live row, `_id` = pk).
+
+    `body(client)` → index body (`settings`, `mappings`); `queryset()` → rows with whatever
+    `document` needs already joined (deleted rows included); `document(row)` → `_source`.
+    Documents carry external versions (`update_time` in µs, `external_gte`), so an older state
+    arriving late never overwrites a newer one.
+    """
+
+    name: str
+    body: Callable[[Elasticsearch], dict[str, Any]]
+    queryset: Callable[[], Any]
+    document: Callable[[Any], dict[str, Any]]
+
+    def ensure(self, client: Elasticsearch) -> str:
+        """The alias, created over an empty `<prefix><name>_v0` when missing."""
+        return ensure_alias(client, self.name, lambda: self.body(client))
+
+    def index_action(self, row: Any, index: str) -> dict[str, Any]:
+        """Bulk upsert of `row` into `index`, versioned by `row.update_time`."""
+        return {
+            "_op_type": "index",
+            "_index": index,
+            "_id": row.pk,
+            "version": to_version(row.update_time),
+            "version_type": "external_gte",
+            "_source": self.document(row),
+        }
+
+    @staticmethod
+    def delete_action(pk: int, index: str, row: Any | None) -> dict[str, Any]:
+        """Bulk delete of document `pk`; for an existing (soft-deleted) row a tombstone one version
+        above its `update_time`, so a late upsert of the state before the delete conflicts."""
+        action: dict[str, Any] = {"_op_type": "delete", "_index": index, "_id": pk}
+        if row is not None:
+            action.update(version=to_version(row.update_time) + 1, version_type="external_gte")
+        return action
+
+
+@dataclass
+class SyncResult:
+    """`indexed` documents written, `deleted` removed, `conflicts` skipped (a newer version is in
+    the index), `not_found` deletes of documents that were not there."""
+
+    indexed: int = 0
+    deleted: int = 0
+    conflicts: int = 0
+    not_found: int = 0
+
+
+def _sync_actions(
+    spec: ModelIndex, ids: list[int], index: str, counts: dict[str, int]
+) -> Iterator[dict[str, Any]]:
+    for start in range(0, len(ids), SYNC_CHUNK):
+        chunk = ids[start : start + SYNC_CHUNK]
+        rows = {row.pk: row for row in spec.queryset().filter(pk__in=chunk)}
+        for pk in chunk:
+            row = rows.get(pk)
+            if row is not None and not row.is_delete:
+                counts["index"] += 1
+                yield spec.index_action(row, index)
+            else:
+                counts["delete"] += 1
+                yield spec.delete_action(pk, index, row)
+
+
+def sync_ids(
+    spec: ModelIndex,
+    ids: Iterable[int],
+    *,
+    refresh: bool | str = False,
+    progress: Callable[[int], None] | None = None,
+) -> SyncResult:
+    """Mirror rows `ids` into `spec`'s alias: upsert live rows, delete deleted or missing ones.
+
+    Idempotent (external versions); no-op with the database backend; creates the alias when
+    missing. Raises `SearchUnavailable` when the cluster is unreachable or rejects items for load
+    (429/503), so a Celery task retries.
+    """
+    ids = sorted({int(i) for i in ids})
+    if not ids or not use_elasticsearch():
+        return SyncResult()
+    with unavailable_as_503():
+        client = get_client()
+        alias = spec.ensure(client)
+        counts = {"index": 0, "delete": 0}
+        result = bulk(
+            client, _sync_actions(spec, ids, alias, counts), refresh=refresh, progress=progress
+        )
+    overloaded = [i for i in result.errors if next(iter(i.values())).get("status") in (429, 503)]
+    if overloaded:
+        raise SearchUnavailable(reason=f"{len(overloaded)} bulk items rejected")
+    deleted = max(counts["delete"] - result.not_found, 0)
+    return SyncResult(
+        indexed=result.ok - deleted,
+        deleted=deleted,
+        conflicts=result.conflicts,
+        not_found=result.not_found,
+    )
+
+
+@dataclass
+class RebuildResult:
+    """`index`: the new concrete index; `count` documents loaded; `old` indices dropped;
+    `caught_up` rows re-synced after the swap; `seconds` wall time of the load (bulk only)."""
+
+    index: str
+    count: int
+    old: list[str]
+    caught_up: int
+    seconds: float
+
+
+def rebuild_index(
+    spec: ModelIndex,
+    *,
+    on_total: Callable[[int], None] | None = None,
+    progress: Callable[[int], None] | None = None,
+    chunk_size: int = BULK_CHUNK,
+) -> RebuildResult:
+    """Zero-downtime rebuild: load every live row into a new versioned index (no refresh, no
+    replicas while loading), swap the alias in one request, delete the old index, then re-sync
+    rows written meanwhile (`update_time` since the start minus `REBUILD_MARGIN`).
+
+    `on_total(n)` gets the number of rows, `progress(k)` counts documents sent. Raises
+    `SearchUnavailable` (unreachable / database backend) or `RuntimeError` (items rejected; the
+    new index is dropped and the alias untouched).
+    """
+    if not use_elasticsearch():
+        raise SearchUnavailable(reason="the database search backend has no index")
+    started = timezone.now()
+    with unavailable_as_503():
+        client = get_client()
+        new = versioned_name(spec.name)
+        body = spec.body(client)
+        body["settings"] = {**body.get("settings", {}), "refresh_interval": "-1"}
+        body["settings"]["number_of_replicas"] = 0
+        create_index(client, new, body)
+        try:
+            live = spec.queryset().filter(is_delete=False)
+            if on_total is not None:
+                on_total(live.count())
+            began = time.perf_counter()
+            result = bulk(
+                client,
+                (
+                    spec.index_action(row, new)
+                    for row in live.order_by("pk").iterator(chunk_size=chunk_size)
+                ),
+                chunk_size=chunk_size,
+                progress=progress,
+            )
+            seconds = time.perf_counter() - began
+            if result.errors:
+                raise RuntimeError(f"{len(result.errors)} documents rejected: {result.errors[0]}")
+            client.indices.put_settings(
+                index=new,
+                settings={
+                    "refresh_interval": None,
+                    "number_of_replicas": settings.ELASTICSEARCH_REPLICAS,
+                },
+            )
+            client.indices.refresh(index=new)
+        except BaseException:
+            client.indices.delete(index=new, ignore_unavailable=True)
+            raise
+        old = swap_alias(client, spec.name, new)
+    changed = list(
+        spec.queryset()
+        .filter(update_time__gte=started - REBUILD_MARGIN)
+        .values_list("pk", flat=True)
+    )
+    sync_ids(spec, changed)
+    logger.info("%s index rebuilt: %s (%d docs, old %s)", spec.name, new, result.ok, old)
+    return RebuildResult(
+        index=new, count=result.ok, old=old, caught_up=len(changed), seconds=seconds
+    )
+
+
+@dataclass
+class ReconcileResult:
+    """Counts found before fixing: `missing`, `stale`, `extra` (see `ReconcilePlan`); `db` live
+    rows and `indexed` documents compared; `fixed` whether repairs were sent; `conflicts` repairs
+    refused because the index holds a higher version (e.g. a delete tombstone younger than
+    `index.gc_deletes`, 60 s): the next reconcile retries them."""
+
+    missing: int
+    stale: int
+    extra: int
+    db: int
+    indexed: int
+    fixed: bool
+    conflicts: int = 0
+
+
+def reconcile_index(
+    spec: ModelIndex,
+    *,
+    fix: bool = True,
+    on_total: Callable[[int], None] | None = None,
+    progress: Callable[[int], None] | None = None,
+    refresh: bool | str = False,
+) -> ReconcileResult:
+    """Compare live rows with `spec`'s documents by id and version (`update_time`) and, when
+    `fix`, re-sync missing/stale ids and delete extra documents.
+
+    `on_total(n)` gets the number of repairs, `progress(k)` counts them. Creates the alias when
+    missing (then every row is "missing"). Raises `SearchUnavailable` when unreachable or with
+    the database backend.
+    """
+    if not use_elasticsearch():
+        raise SearchUnavailable(reason="the database search backend has no index")
+    with unavailable_as_503():
+        client = get_client()
+        alias = spec.ensure(client)
+        client.indices.refresh(index=alias)  # recent writes count as indexed, not missing
+        db = {
+            pk: to_version(updated)
+            for pk, updated in spec.queryset()
+            .filter(is_delete=False)
+            .values_list("pk", "update_time")
+            .iterator(chunk_size=5000)
+        }
+        indexed = index_versions(client, spec.name)
+        plan = reconcile_plan(db, indexed)
+        repairs = plan.missing + plan.stale + plan.extra
+        if on_total is not None:
+            on_total(len(repairs))
+        synced = SyncResult()
+        if fix and repairs:
+            synced = sync_ids(spec, repairs, refresh=refresh, progress=progress)
+    return ReconcileResult(
+        missing=len(plan.missing),
+        stale=len(plan.stale),
+        extra=len(plan.extra),
+        db=len(db),
+        indexed=len(indexed),
+        fixed=fix and bool(repairs),
+        conflicts=synced.conflicts,
+    )

@@ -2,13 +2,14 @@
 
 A thread page costs a constant number of queries whatever its size: one for the page of
 top-level comments and one for every reply below them (`root__in=page`), both joined to
-their authors; the tree is assembled in memory.
+their authors and read as `values()` rows; the tree is assembled in memory
+(`apps.community.serializers.render_threads`) without building model instances.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
@@ -32,19 +33,50 @@ def _visible_q() -> Q:
     """Live comments, and deleted ones that still have a live reply somewhere below them.
 
     For a top-level comment "below" is its whole thread (`root`); deeper stubs are pruned
-    in Python (`build_threads`).
+    in Python (`apps.community.serializers.render_threads`).
     """
     live_in_thread = Comment.objects.filter(root=OuterRef("pk"), is_delete=False)
     return Q(is_delete=False) | Q(Exists(live_in_thread))
 
 
-def comment_roots(*, article: Article) -> QuerySet[Comment]:
-    """Top-level comments of a live article, newest first (the page query)."""
+COMMENT_ROW = (
+    "id", "article_id", "user_id", "user__username", "user__avatar", "content",
+    "parent_comment_id", "create_time", "is_delete",
+)  # fmt: skip
+"""Columns of a comment row (`values_list()` tuple), its author's name and avatar joined in."""
+
+
+def comment_roots(*, article: Article) -> QuerySet:
+    """Top-level comments of a live article, newest first (the page query), as `COMMENT_ROW`
+    tuples — no model instances: a thread page is rendered straight from rows."""
     return (
         Comment.objects.filter(article=article, parent_comment__isnull=True)
         .filter(_visible_q())
-        .select_related("user")
         .order_by("-create_time", "-id")
+        .values_list(*COMMENT_ROW)
+    )
+
+
+def thread_replies(*, root_ids: Sequence[int]) -> list[tuple[Any, ...]]:
+    """Every reply (live or deleted) below the top-level comments `root_ids`, oldest first,
+    as `COMMENT_ROW` tuples. One query whatever the threads' size."""
+    if not root_ids:
+        return []
+    return list(
+        Comment.objects.filter(root_id__in=list(root_ids))
+        .order_by("create_time", "id")
+        .values_list(*COMMENT_ROW)
+    )
+
+
+def thread_rows(*, comment: Comment) -> list[tuple[Any, ...]]:
+    """The whole thread of `comment` (its top-level comment and every reply), oldest first,
+    as `COMMENT_ROW` tuples. One query."""
+    root_id = comment.root_id or comment.pk
+    return list(
+        Comment.objects.filter(Q(pk=root_id) | Q(root_id=root_id))
+        .order_by("create_time", "id")
+        .values_list(*COMMENT_ROW)
     )
 
 
@@ -55,63 +87,3 @@ def comment_get(*, comment_id: int) -> Comment | None:
         .select_related("user", "article")
         .first()
     )
-
-
-@dataclass
-class ThreadNode:
-    """A comment in a built thread: the row, its reply author's name and its children."""
-
-    comment: Comment
-    reply_username: str | None
-    children: list[ThreadNode] = field(default_factory=list)
-
-
-def _link(nodes: dict[int, ThreadNode], replies: Iterable[Comment]) -> None:
-    """Attach each reply (oldest first) to its parent node; set `reply_username`."""
-    for reply in replies:
-        parent = nodes.get(reply.parent_comment_id)
-        if parent is None:  # parent outside the loaded thread: cannot happen via services
-            continue
-        node = nodes[reply.pk]
-        if not parent.comment.is_delete:
-            node.reply_username = parent.comment.user.username
-        parent.children.append(node)
-
-
-def _prune(node: ThreadNode) -> bool:
-    """Drop deleted leaves bottom-up; True if `node` stays (live, or a stub with replies)."""
-    node.children = [child for child in node.children if _prune(child)]
-    return not node.comment.is_delete or bool(node.children)
-
-
-def build_threads(roots: Sequence[Comment]) -> list[ThreadNode]:
-    """Nest every reply of `roots` (one query) under its parent, oldest first.
-
-    Deleted comments stay only while some live comment lies below them; `reply_username`
-    is the parent's author, None for top level or a deleted parent.
-    """
-    if not roots:
-        return []
-    replies = list(
-        Comment.objects.filter(root_id__in=[r.pk for r in roots])
-        .select_related("user")
-        .order_by("create_time", "id")
-    )
-    nodes = {row.pk: ThreadNode(row, None) for row in [*roots, *replies]}
-    _link(nodes, replies)
-    return [nodes[r.pk] for r in roots if _prune(nodes[r.pk])]
-
-
-def comment_subtree(*, comment: Comment) -> ThreadNode:
-    """`comment` with every reply below it, nested (one query for its whole thread)."""
-    root_id = comment.root_id or comment.pk
-    rows = list(
-        Comment.objects.filter(Q(pk=root_id) | Q(root_id=root_id))
-        .select_related("user")
-        .order_by("create_time", "id")
-    )
-    nodes = {row.pk: ThreadNode(row, None) for row in rows}
-    _link(nodes, [row for row in rows if row.parent_comment_id is not None])
-    node = nodes[comment.pk]
-    _prune(node)
-    return node

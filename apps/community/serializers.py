@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from rest_framework import serializers
 
 from apps.community.models import Article, Comment
-from apps.community.selectors import ThreadNode
+from apps.users.models import User
 
 _datetime = serializers.DateTimeField()
 
@@ -85,7 +86,8 @@ class CommentCreateSerializer(serializers.Serializer):
 
 
 class CommentSerializer(serializers.Serializer):
-    """A comment node with its replies nested under `sonComments` (oldest first).
+    """A comment node with its replies nested under `sonComments` (oldest first) — the schema of
+    what `render_threads` / `render_subtree` produce (they build these dicts from rows directly).
 
     Live: `{"id", "article", "user", "user_name", "user_avatar", "content", "parent_comment",
     "reply_username", "create_time", "is_deleted": false, "sonComments": [...]}`.
@@ -109,25 +111,73 @@ class CommentSerializer(serializers.Serializer):
         help_text="Replies (same shape), oldest first.",
     )
 
-    def to_representation(self, node: ThreadNode) -> dict[str, Any]:
-        """Render the node and its children (one recursive pass, no queries)."""
-        request = self.context.get("request")
-        return _node_data(node, request)
+
+Row = tuple[Any, ...]  # a `selectors.COMMENT_ROW` tuple
 
 
-def _node_data(node: ThreadNode, request: Any) -> dict[str, Any]:
-    comment = node.comment
-    deleted = comment.is_delete
-    return {
-        "id": comment.pk,
-        "article": comment.article_id,
-        "user": None if deleted else comment.user_id,
-        "user_name": None if deleted else comment.user.username,
-        "user_avatar": None if deleted else avatar_url(request, comment.user),
-        "content": None if deleted else comment.content,
-        "parent_comment": comment.parent_comment_id,
-        "reply_username": node.reply_username,
-        "create_time": _datetime.to_representation(comment.create_time),
-        "is_deleted": deleted,
-        "sonComments": [_node_data(child, request) for child in node.children],
-    }
+def _render_rows(rows: Sequence[Row], request: Any) -> dict[int, dict[str, Any]]:
+    """`{id: node dict}` of the rows to show, every kept reply appended (in row order) to its
+    parent's `sonComments`.
+
+    A row is kept when it is live or has a live comment somewhere below it (a deleted stub);
+    `reply_username` is the parent's author, None for top level or a deleted parent. Avatar URLs
+    are computed once per distinct file. No queries, no model instances.
+    """
+    parent_of = {row[0]: row[6] for row in rows}
+    kept: set[int] = set()
+    for row in rows:
+        if not row[8]:  # live: it and every ancestor stay
+            pk = row[0]
+            while pk is not None and pk not in kept:
+                kept.add(pk)
+                pk = parent_of.get(pk)
+    author = {row[0]: None if row[8] else row[3] for row in rows}
+    avatars: dict[str, str | None] = {}
+    storage = User._meta.get_field("avatar").storage
+    when = _datetime.to_representation
+    nodes: dict[int, dict[str, Any]] = {}
+    for pk, article_id, user_id, username, avatar, content, parent_id, created, deleted in rows:
+        if pk not in kept:
+            continue
+        if deleted:
+            user_id = username = content = avatar_link = None
+        elif not avatar:
+            avatar_link = None
+        elif avatar in avatars:
+            avatar_link = avatars[avatar]
+        else:
+            url = storage.url(avatar)
+            avatar_link = avatars[avatar] = (
+                request.build_absolute_uri(url) if request is not None else url
+            )
+        nodes[pk] = {
+            "id": pk,
+            "article": article_id,
+            "user": user_id,
+            "user_name": username,
+            "user_avatar": avatar_link,
+            "content": content,
+            "parent_comment": parent_id,
+            "reply_username": author.get(parent_id) if parent_id is not None else None,
+            "create_time": when(created),
+            "is_deleted": deleted,
+            "sonComments": [],
+        }
+    for node in nodes.values():
+        parent = nodes.get(node["parent_comment"]) if node["parent_comment"] is not None else None
+        if parent is not None:
+            parent["sonComments"].append(node)
+    return nodes
+
+
+def render_threads(roots: Sequence[Row], replies: Sequence[Row], request: Any) -> list[dict]:
+    """The wire shape of a thread page (API.md §2.5): each top-level row of `roots` (page order,
+    newest first) that is live or has a live reply, with `replies` (oldest first) nested under
+    `sonComments`. See `CommentSerializer` for a node's keys."""
+    nodes = _render_rows([*roots, *replies], request)
+    return [nodes[row[0]] for row in roots if row[0] in nodes]
+
+
+def render_subtree(rows: Sequence[Row], comment_id: int, request: Any) -> dict[str, Any]:
+    """Comment `comment_id` (live) with every reply below it, from its whole thread's `rows`."""
+    return _render_rows(rows, request)[comment_id]

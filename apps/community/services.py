@@ -14,6 +14,7 @@ import markdown
 import nh3
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from apps.community import tasks
 from apps.community.models import MAX_COMMENT_DEPTH, Article, Comment
@@ -74,7 +75,9 @@ def article_update(
 def article_delete(*, article: Article) -> None:
     """Soft-delete the article; its comments disappear with it (every comment read requires a
     live article), and its search document is removed after commit."""
-    Article.objects.filter(pk=article.pk).update(is_delete=True)
+    # update_time moves too: the index tombstone outranks the last indexed state, and a
+    # rebuild running meanwhile catches the delete up.
+    Article.objects.filter(pk=article.pk).update(is_delete=True, update_time=timezone.now())
     _after_write(article.pk)
     logger.info("article %s deleted", article.pk)
 

@@ -1,8 +1,12 @@
-"""Celery tasks of the community app: page-view flush (beat) and search-index sync."""
+"""Celery tasks of the community app: page-view flush (beat) and the `article` search index
+(sync on commit, rebuild, hourly reconcile; queue `search`)."""
 
 import logging
+from typing import Any
 
 from celery import shared_task
+
+from utils import search as search_es
 
 logger = logging.getLogger(__name__)
 
@@ -18,12 +22,38 @@ def flush_page_views() -> int:
     return pageviews.flush()
 
 
-@shared_task(autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
-def article_index_task(article_id: int) -> None:
+@shared_task(**search_es.TASK_RETRY)
+def article_index_task(article_id: int) -> dict[str, int]:
     """Mirror article `article_id` into the search index `article` (upsert if live, else delete).
 
-    With the database search backend (no Elasticsearch configured) there is nothing to mirror.
+    Queued on commit by every article write; idempotent (external versions); retried with
+    backoff while Elasticsearch is unreachable. Returns the `SyncResult` counts (`indexed`,
+    `deleted`, `conflicts`, `not_found`), all 0 with the database backend.
     """
     from apps.community import search
 
-    search.article_sync_to_index(article_id=article_id)
+    return vars(search.article_sync_to_index(article_id=article_id))
+
+
+@shared_task(**search_es.TASK_RETRY)
+def article_rebuild_task() -> dict[str, Any] | None:
+    """Rebuild the `article` index from the DB with an atomic alias swap.
+
+    Returns `{"index", "count", "old", "caught_up", "seconds"}`; None with the database backend.
+    """
+    from apps.community import search
+
+    if not search.use_elasticsearch():
+        return None
+    return vars(search.rebuild())
+
+
+@shared_task(**search_es.TASK_RETRY)
+def article_reconcile_task() -> dict[str, Any] | None:
+    """Repair drift between live articles and the `article` index (missing / stale / extra
+    documents); hourly (beat). Returns the `ReconcileResult` counts; None with the DB backend."""
+    from apps.community import search
+
+    if not search.use_elasticsearch():
+        return None
+    return vars(search.reconcile(fix=True))

@@ -27,6 +27,8 @@ from apps.community.serializers import (
     ArticleWriteSerializer,
     CommentCreateSerializer,
     CommentSerializer,
+    render_subtree,
+    render_threads,
 )
 from apps.users.roles import IsOwnerOrStaffForWrite, is_staff
 from utils.cache import VisibilityKeyConstructor
@@ -150,7 +152,8 @@ class ArticleViewSet(viewsets.ModelViewSet):
     @action(detail=False, methods=["get"], url_path="search")
     def search(self, request: Request) -> Response:
         """`{"count", "next", "previous", "results": [Article + title_highlight,
-        content_highlight]}`; `offset`/`limit` paging (database backend, see `search`)."""
+        content_highlight]}`; `offset`/`limit` paging. Elasticsearch when configured (503 when
+        unreachable), else the database (`apps.community.search`)."""
         params = ArticleSearchQuerySerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         text = params.validated_data["text"].strip()
@@ -197,7 +200,8 @@ class CommentViewSet(
     """Comments: thread pages per article (`?article=` required), create, detail with replies,
     soft delete. No update: PUT/PATCH → 405.
 
-    A page of threads costs a constant number of queries (page + all replies of the page).
+    A page of threads costs a constant number of queries (page + all replies of the page), read
+    as rows and rendered to dicts without model instances (`render_threads`).
     """
 
     serializer_class = CommentSerializer
@@ -205,7 +209,11 @@ class CommentViewSet(
     queryset = Comment.objects.none()  # schema only; reads go through selectors
 
     def get_object(self) -> Comment:
-        comment = selectors.comment_get(comment_id=int(self.kwargs["pk"]))
+        try:
+            comment_id = int(self.kwargs["pk"])
+        except ValueError:  # the router accepts any segment: `/comments/abc/` → 404, not 500
+            raise Http404 from None
+        comment = selectors.comment_get(comment_id=comment_id)
         if comment is None:
             raise Http404
         self.check_object_permissions(self.request, comment)
@@ -219,13 +227,13 @@ class CommentViewSet(
         if article is None:
             raise Http404
         page = self.paginate_queryset(selectors.comment_roots(article=article))
-        threads = selectors.build_threads(page)
-        data = [CommentSerializer(node, context={"request": request}).data for node in threads]
-        return self.get_paginated_response(data)
+        replies = selectors.thread_replies(root_ids=[row[0] for row in page])
+        return self.get_paginated_response(render_threads(page, replies, request))
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        node = selectors.comment_subtree(comment=self.get_object())
-        return Response(CommentSerializer(node, context={"request": request}).data)
+        comment = self.get_object()
+        rows = selectors.thread_rows(comment=comment)
+        return Response(render_subtree(rows, comment.pk, request))
 
     @extend_schema(request=CommentCreateSerializer, responses={201: CommentSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -235,11 +243,8 @@ class CommentViewSet(
             comment = services.comment_create(user=request.user, **params.validated_data)
         except DjangoValidationError as exc:  # parent of another article, thread too deep
             raise exceptions.ValidationError(as_serializer_error(exc)) from None
-        node = selectors.comment_subtree(comment=comment)
-        return Response(
-            CommentSerializer(node, context={"request": request}).data,
-            status=status.HTTP_201_CREATED,
-        )
+        rows = selectors.thread_rows(comment=comment)
+        return Response(render_subtree(rows, comment.pk, request), status=status.HTTP_201_CREATED)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         services.comment_delete(comment=self.get_object())

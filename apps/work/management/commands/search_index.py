@@ -1,4 +1,5 @@
-"""`manage.py search_index --rebuild | --reconcile [--dry-run]`: maintain the `topic` index.
+"""`manage.py search_index [--index topic|article] --rebuild | --reconcile [--dry-run]`: maintain
+the `topic` index (default) or the community `article` index (same machinery, same output).
 
 `--rebuild`: zero downtime — a new versioned index is bulk-loaded (tqdm bar), the alias is swapped
 in one atomic `_aliases` request, the old index is deleted, then rows written meanwhile are re-synced.
@@ -12,12 +13,15 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from apps.work import search
+from apps.community import search as article_search
+from apps.work import search as topic_search
 from utils.exceptions import SearchUnavailable
+
+INDICES = {"topic": topic_search, "article": article_search}  # modules with rebuild/reconcile
 
 
 class Command(BaseCommand):
-    help = "Rebuild or reconcile the Elasticsearch topic index."
+    help = "Rebuild or reconcile an Elasticsearch index (topic or article)."
 
     def add_arguments(self, parser) -> None:
         group = parser.add_mutually_exclusive_group(required=True)
@@ -25,8 +29,10 @@ class Command(BaseCommand):
         group.add_argument("--reconcile", action="store_true", help="repair DB/index drift")
         parser.add_argument("--dry-run", action="store_true", help="reconcile: report only")
         parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
+        parser.add_argument("--index", choices=sorted(INDICES), default="topic", help="which index")
 
     def handle(self, *args, **options) -> None:
+        search = INDICES[options["index"]]
         if not search.use_elasticsearch():
             raise CommandError("ELASTICSEARCH_URL is not set: the database backend has no index")
         quiet = options["no_progress"]
