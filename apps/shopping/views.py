@@ -8,8 +8,9 @@ from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.cache import patch_cache_control
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework import serializers as drf_serializers
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
@@ -70,7 +71,12 @@ class CommodityViewSet(CacheResponseMixin, viewsets.ModelViewSet):
         services.commodity_delete(commodity=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(request=serializers.ImageUploadSerializer)
+    @extend_schema(
+        request=serializers.ImageUploadSerializer,
+        responses=inline_serializer(
+            "CommodityImageResponse", {"image": drf_serializers.URLField()}
+        ),
+    )
     @action(
         detail=True,
         methods=["post"],
@@ -235,7 +241,7 @@ class NotifyView(APIView):
 
     @extend_schema(exclude=True)
     def post(self, request):
-        params = request.data.dict()
+        params = dict(request.data.items())  # an empty body parses to {} (no QueryDict.dict)
         try:
             services.payment_notify(params=params)
         except PaymentRejected as exc:

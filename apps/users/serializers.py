@@ -87,6 +87,8 @@ class UserBriefSerializer(serializers.ModelSerializer):
 class UserSerializer(UserBriefSerializer):
     """User representation (API.md §2.1); every field read-only here."""
 
+    # "" for a user without an address: allow_blank puts that in the schema
+    email = serializers.EmailField(read_only=True, allow_blank=True)
     groups = serializers.SerializerMethodField()
 
     class Meta:

@@ -3,10 +3,10 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import exceptions, mixins, serializers, status, viewsets
+from rest_framework.generics import get_object_or_404 as drf_get_object_or_404
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -322,7 +322,8 @@ class AddressViewSet(PrivateNoStoreMixin, viewsets.ModelViewSet):
         return selectors.address_list_for_user(user=self.request.user)
 
     def get_object(self):
-        return get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
+        # DRF's get_object_or_404: a non-integer id (`/address/abc/`) → 404, not a 500
+        return drf_get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
 
     def perform_create(self, serializer):
         try:

@@ -166,6 +166,8 @@ class TopicInputSerializer(serializers.Serializer):
     options = OptionInputSerializer(many=True, required=False, max_length=100)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs.get("options") is not None:  # PATCH (partial) skips nested defaults: fill them
+            attrs["options"] = [{"is_correct": False, **o} for o in attrs["options"]]
         if self.instance is None:
             kind, options, answer = attrs["type"], attrs.get("options"), attrs.get("answer")
         else:

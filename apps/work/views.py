@@ -3,6 +3,8 @@
 from typing import Any
 
 from django.http import StreamingHttpResponse
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers as drf_serializers
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.negotiation import BaseContentNegotiation
@@ -19,6 +21,7 @@ from apps.work.permissions import TopicAccess
 from apps.work.serializers import (
     SEARCH_WINDOW,
     LabelSerializer,
+    StudentTopicSearchSerializer,
     TopicExportParamsSerializer,
     TopicImportSerializer,
     TopicInputSerializer,
@@ -130,6 +133,20 @@ class TopicViewSet(CacheResponseMixin, viewsets.ModelViewSet):
 
     # --- search ---------------------------------------------------------------------------------
 
+    @extend_schema(
+        parameters=[TopicSearchParamsSerializer],
+        responses=inline_serializer(
+            "TopicSearchPage",
+            {
+                "count": drf_serializers.IntegerField(),
+                "next": drf_serializers.URLField(allow_null=True),
+                "previous": drf_serializers.URLField(allow_null=True),
+                # the student view; a teacher/staff caller's rows also carry `answer` etc.
+                "results": StudentTopicSearchSerializer(many=True),
+            },
+        ),
+        filters=False,
+    )
     @action(detail=False, methods=["get"], permission_classes=(IsAuthenticated,))
     def search(self, request, *args: Any, **kwargs: Any) -> Response:
         """Full-text search (API.md §2.4): ES supplies ids/order/count/highlights, the DB the rows.
