@@ -43,7 +43,10 @@ FRAGMENT = 100  # characters of the content snippet (ES fragment_size; the DB ba
 FIELDS = ("title^3", "content")
 HIGHLIGHT = {
     "title": {"number_of_fragments": 0},  # the whole title
-    "content": {"fragment_size": FRAGMENT, "number_of_fragments": 1},  # one snippet
+    # One snippet of about FRAGMENT characters. The `plain` highlighter keeps to fragment_size;
+    # the default (`unified`, sentence boundaries) returns a whole "sentence", which for a long
+    # run of Han characters without punctuation can be the whole 50 000-character body.
+    "content": {"type": "plain", "fragment_size": FRAGMENT, "number_of_fragments": 1},
 }
 
 
