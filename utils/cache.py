@@ -6,6 +6,8 @@ invalidates all cached bodies of that namespace at once (old entries simply expi
 """
 
 import time
+from collections.abc import Iterable
+from typing import Any
 
 from django.core.cache import caches
 from rest_framework_extensions.key_constructor import bits
@@ -18,23 +20,62 @@ def _version_cache():
     return caches["default"]
 
 
+def version_key(namespace: str) -> str:
+    """The `default`-cache key holding the namespace's version."""
+    return VERSION_KEY.format(namespace=namespace)
+
+
 def current_version(namespace: str) -> str:
     """Return the namespace's last-updated marker (a nanosecond timestamp string)."""
-    cache = _version_cache()
-    key = VERSION_KEY.format(namespace=namespace)
-    value = cache.get(key)
-    if value is None:
-        value = str(time.time_ns())
-        if not cache.add(key, value, timeout=None):
-            value = cache.get(key) or value
-    return value
+    return current_versions((namespace,))[namespace]
+
+
+def current_versions(namespaces: Iterable[str], *, known: dict[str, str] | None = None) -> dict:
+    """Return `{namespace: version}` for `namespaces` in one cache round trip (`get_many`).
+
+    `known`: versions already read in this request (see `remember_versions`); only the others are
+    fetched. A namespace never bumped gets a version now (`add`, so concurrent first readers agree).
+    """
+    known = known or {}
+    versions = {ns: known[ns] for ns in namespaces if ns in known}
+    missing = [ns for ns in namespaces if ns not in versions]
+    if missing:
+        cache = _version_cache()
+        found = cache.get_many([version_key(ns) for ns in missing])
+        for ns in missing:
+            value = found.get(version_key(ns))
+            if value is None:
+                value = str(time.time_ns())
+                if not cache.add(version_key(ns), value, timeout=None):
+                    value = cache.get(version_key(ns)) or value
+            versions[ns] = value
+    return versions
+
+
+def remember_versions(request: Any, found: dict[str, Any]) -> None:
+    """Keep versions read together with other keys (e.g. the caller's auth state) for this request.
+
+    `found`: a `get_many` answer over `version_key(...)` keys (absent keys are skipped). Only a
+    safe (GET/HEAD) request uses them, for its own response-cache key: they are read before the
+    body is computed, as a key-time read would be, so no cached body is labelled newer than it is.
+    """
+    prefix = VERSION_KEY.format(namespace="")
+    versions = {k[len(prefix) :]: v for k, v in found.items() if k.startswith(prefix)}
+    getattr(request, "_request", request)._cache_versions = versions
+
+
+def remembered_versions(request: Any) -> dict[str, str] | None:
+    """Versions kept by `remember_versions` for this GET/HEAD request, else None."""
+    if request is None or request.method not in ("GET", "HEAD"):
+        return None
+    return getattr(getattr(request, "_request", request), "_cache_versions", None)
 
 
 def bump(*namespaces: str) -> None:
     """Mark the namespaces as changed now; every cached response keyed on them is bypassed."""
     cache = _version_cache()
     stamp = str(time.time_ns())
-    cache.set_many({VERSION_KEY.format(namespace=ns): stamp for ns in namespaces}, timeout=None)
+    cache.set_many({version_key(ns): stamp for ns in namespaces}, timeout=None)
 
 
 class RoleKeyBit(bits.KeyBitBase):
@@ -52,7 +93,9 @@ class VersionKeyBit(bits.KeyBitBase):
 
     def get_data(self, params, view_instance, view_method, request, args, kwargs):
         namespaces = getattr(view_instance, "cache_namespaces", ())
-        return {ns: current_version(ns) for ns in namespaces}
+        if not namespaces:
+            return {}
+        return current_versions(namespaces, known=remembered_versions(request))
 
 
 class VisibilityKeyConstructor(DefaultKeyConstructor):

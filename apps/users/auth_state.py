@@ -12,7 +12,9 @@ read the old row between the two cannot keep a stale state past the commit.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from functools import partial
+from typing import Any
 
 from django.core.cache import caches
 from django.db import transaction
@@ -33,19 +35,29 @@ def _cache():
 
 def load_user_state(user_id: int) -> dict | None:
     """Return the cached state of `user_id` (loading it from the DB on a miss); None if no row."""
+    return load_user_state_with(user_id, ())[0]
+
+
+def load_user_state_with(user_id: int, keys: Sequence[str]) -> tuple[dict | None, dict[str, Any]]:
+    """As `load_user_state`, also reading `keys` of the `default` cache in the same round trip.
+
+    Returns `(state or None, {key: value} for the keys found)`: one `get_many` (Redis `MGET`)
+    serves the caller's state and, e.g., the response-cache versions of the view it calls.
+    """
     key = USER_STATE_KEY.format(id=user_id)
-    state = _cache().get(key)
+    found = _cache().get_many([key, *keys]) if keys else {key: _cache().get(key)}
+    state = found.pop(key, None)
     if state is not None:
-        return state
+        return state, found
     row = User.objects.filter(pk=user_id).values(*STATE_FIELDS).first()
     if row is None:
-        return None
+        return None, found
     groups = list(
         User.groups.through.objects.filter(user_id=user_id).values_list("group__name", flat=True)
     )
     state = {**row, "groups": sorted(groups)}
     _cache().set(key, state, USER_STATE_TIMEOUT)
-    return state
+    return state, found
 
 
 def user_from_state(state: dict) -> User:

@@ -6,8 +6,9 @@ from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidTok
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import Token
 
-from apps.users.auth_state import load_user_state, user_from_state
+from apps.users.auth_state import load_user_state_with, user_from_state
 from apps.users.models import User
+from utils import cache as response_cache
 
 
 class JWTAuthentication(authentication.JWTAuthentication):
@@ -20,13 +21,25 @@ class JWTAuthentication(authentication.JWTAuthentication):
     """
 
     www_authenticate_realm = "api"
+    _request = None
+
+    def authenticate(self, request):
+        self._request = request  # an authenticator instance serves one request (DRF)
+        return super().authenticate(request)
 
     def get_user(self, validated_token: Token) -> User:
         try:
             user_id = int(validated_token[api_settings.USER_ID_CLAIM])
         except (KeyError, TypeError, ValueError):
             raise InvalidToken(_("Token contained no recognizable user identification")) from None
-        state = load_user_state(user_id)
+        # the response-cache versions of a cached view come in the same round trip (one MGET)
+        view = (getattr(self._request, "parser_context", None) or {}).get("view")
+        namespaces = getattr(view, "cache_namespaces", ())
+        state, found = load_user_state_with(
+            user_id, [response_cache.version_key(ns) for ns in namespaces]
+        )
+        if namespaces:
+            response_cache.remember_versions(self._request, found)
         if state is None:
             raise AuthenticationFailed(_("User not found"), code="user_not_found")
         if not state["is_active"]:

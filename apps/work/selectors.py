@@ -10,7 +10,7 @@ from typing import Any
 from django.db.models import Prefetch, QuerySet
 
 from apps.work.models import Label, Topic, TopicOption
-from apps.work.visibility import sees_exam
+from apps.work.visibility import sees_answers, sees_exam
 
 _OPTIONS = Prefetch("options", queryset=TopicOption.objects.order_by("key"))
 
@@ -57,6 +57,71 @@ def topic_list_by_ids(*, user: Any, ids: Iterable[int]) -> list[Topic]:
     )
     by_id = {t.pk: t for t in topics}
     return [by_id[i] for i in ids if i in by_id]
+
+
+# --- rows for rendering lists (values, no model instances) -----------------------------------------
+
+STUDENT_ROW_FIELDS = (
+    "id",
+    "subject",
+    "type",
+    "score",
+    "description",
+    "label_id",
+    "user_id",
+    "create_time",
+    "update_time",
+)
+TEACHER_ROW_FIELDS = (*STUDENT_ROW_FIELDS, "answer")
+
+
+def topic_rows(topics: QuerySet[Topic], *, answers: bool) -> QuerySet:
+    """`topics` as dict rows of the output fields (no prefetches); `answer` only if `answers`.
+
+    Row: `{"id", "subject", "type", "score", "description", "label_id", "user_id", "create_time",
+    "update_time"[, "answer"]}`. Complete them with `topic_rows_complete`. The caller keeps the
+    visibility (pass a `topic_list_visible_to` queryset).
+    """
+    return topics.prefetch_related(None).values(
+        *(TEACHER_ROW_FIELDS if answers else STUDENT_ROW_FIELDS)
+    )
+
+
+def topic_rows_complete(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Add `label_name` and `options` (`[{"key", "text", "is_correct"}]` by key) to `rows`.
+
+    Two queries (labels, options of all rows), none when `rows` is empty. Mutates and returns `rows`.
+    """
+    if not rows:
+        return rows
+    names = dict(
+        Label.objects.filter(pk__in={r["label_id"] for r in rows}).values_list("id", "name")
+    )
+    options: dict[int, list[dict[str, Any]]] = {r["id"]: [] for r in rows}
+    for topic_id, key, text, is_correct in (
+        TopicOption.objects.filter(topic_id__in=list(options))
+        .order_by("topic_id", "key")
+        .values_list("topic_id", "key", "text", "is_correct")
+    ):
+        options[topic_id].append({"key": key, "text": text, "is_correct": is_correct})
+    for row in rows:
+        row["label_name"] = names[row["label_id"]]
+        row["options"] = options[row["id"]]
+    return rows
+
+
+def topic_rows_by_ids(*, user: Any, ids: Iterable[int]) -> list[dict[str, Any]]:
+    """Completed rows (see `topic_rows_complete`) of the visible topics among `ids`, in that order.
+
+    Missing, deleted and (for non-teachers) exam topics are dropped; `answer` only for teachers and
+    staff. Three queries (topics, labels, options); used to hydrate search hits.
+    """
+    ids = list(ids)
+    if not ids:
+        return []
+    topics = topic_list_visible_to(user=user).filter(pk__in=ids).order_by()
+    by_id = {r["id"]: r for r in topic_rows(topics, answers=sees_answers(user))}
+    return topic_rows_complete([by_id[i] for i in ids if i in by_id])
 
 
 def label_list_visible_to(*, user: Any) -> QuerySet[Label]:

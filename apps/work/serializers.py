@@ -6,8 +6,11 @@ Input: `LabelInputSerializer`, `TopicInputSerializer` (per-type rules via `servi
 `TopicSearchParamsSerializer`, `TopicImportSerializer`, `TopicExportParamsSerializer`.
 """
 
+from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -125,6 +128,62 @@ def topic_serializer_for(user: Any, *, search: bool = False) -> type[serializers
     if sees_answers(user):
         return TopicSearchSerializer if search else TopicSerializer
     return StudentTopicSearchSerializer if search else StudentTopicSerializer
+
+
+# --- topics: fast output of lists ------------------------------------------------------------------
+
+
+def _datetime(value: datetime | None) -> str | None:
+    # DRF's DateTimeField (ISO 8601): in the current time zone, "+00:00" written as "Z"
+    if value is None:
+        return None
+    if timezone.is_aware(value):
+        value = value.astimezone(timezone.get_current_timezone())
+    text = value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def render_topic_rows(
+    rows: Iterable[dict[str, Any]],
+    *,
+    answers: bool,
+    highlights: dict[int, dict[str, str]] | None = None,
+) -> list[dict[str, Any]]:
+    """The bodies `TopicSerializer`/`StudentTopicSerializer` (or, with `highlights`, the search
+    serializers) give, rendered from completed rows (`selectors.topic_rows_complete`).
+
+    `answers`: the teacher view (`answer`, option `is_correct`); else the student view, which never
+    reads them. `highlights`: `{topic id: {"subject"|"description": html}}` adds the `*_highlight`
+    keys. Same keys, order and values as the serializers (checked by
+    `apps/work/tests/test_read_path.py`), without building DRF fields per request.
+    """
+    out = []
+    for row in rows:
+        score = row["score"]
+        body: dict[str, Any] = {
+            "id": row["id"],
+            "subject": row["subject"],
+            "type": row["type"],
+            "score": None if score is None else float(score),
+            "description": row["description"],
+        }
+        if answers:
+            body["answer"] = row["answer"]
+            options = [dict(o) for o in row["options"]]
+        else:
+            options = [{"key": o["key"], "text": o["text"]} for o in row["options"]]
+        body["label"] = row["label_id"]
+        body["label_name"] = row["label_name"]
+        body["options"] = options
+        body["user"] = row["user_id"]
+        body["create_time"] = _datetime(row["create_time"])
+        body["update_time"] = _datetime(row["update_time"])
+        if highlights is not None:
+            marks = highlights.get(row["id"]) or {}
+            body["subject_highlight"] = marks.get("subject") or None
+            body["description_highlight"] = marks.get("description") or None
+        out.append(body)
+    return out
 
 
 # --- topics: input --------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from rest_framework_extensions.cache.mixins import CacheResponseMixin
 from apps.users.roles import IsStaff, IsTeacher
 from apps.work import selectors, services, tasks, transfer
 from apps.work.filters import TopicFilter
+from apps.work.pagination import TopicPagination
 from apps.work.permissions import TopicAccess
 from apps.work.serializers import (
     SEARCH_WINDOW,
@@ -27,8 +28,10 @@ from apps.work.serializers import (
     TopicInputSerializer,
     TopicSearchParamsSerializer,
     TopicSerializer,
+    render_topic_rows,
     topic_serializer_for,
 )
+from apps.work.visibility import sees_answers
 from utils.cache import VisibilityKeyConstructor
 from utils.throttling import UserRateThrottle
 
@@ -78,7 +81,29 @@ class LabelViewSet(CacheResponseMixin, viewsets.ModelViewSet):
         services.label_delete(label=instance)
 
 
-class TopicViewSet(CacheResponseMixin, viewsets.ModelViewSet):
+class TopicListMixin:
+    """The topic list rendered from rows (`selectors.topic_rows` + `serializers.render_topic_rows`).
+
+    Sits after `CacheResponseMixin` in the bases, so the cached response wraps it. Same body as
+    `ListModelMixin.list` with `topic_serializer_for(user)`, in three queries (page, labels,
+    options) plus the count (`TopicPagination`: cached), without model instances or DRF fields.
+    """
+
+    def list(self, request, *args: Any, **kwargs: Any) -> Response:
+        answers = sees_answers(request.user)
+        topics = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(selectors.topic_rows(topics, answers=answers))
+        rows = selectors.topic_rows_complete(list(page))
+        return self.get_paginated_response(render_topic_rows(rows, answers=answers))
+
+    def filter_queryset(self, queryset):
+        # no filter parameter: the filterset (form, fields, validation) would change nothing
+        if not any(name in self.request.query_params for name in TopicFilter.base_filters):
+            return queryset
+        return super().filter_queryset(queryset)
+
+
+class TopicViewSet(CacheResponseMixin, TopicListMixin, viewsets.ModelViewSet):
     """`/api/work/topics/`: the question bank with the role view of API.md §2.4.
 
     Reads go through `selectors.topic_list_visible_to` (students: no exam topics → 404/absent) and
@@ -89,6 +114,7 @@ class TopicViewSet(CacheResponseMixin, viewsets.ModelViewSet):
 
     permission_classes = (TopicAccess,)
     filterset_class = TopicFilter
+    pagination_class = TopicPagination  # the list's COUNT(*) cached with the versions
     cache_namespaces = CACHE_NAMESPACES
     list_cache_key_func = VisibilityKeyConstructor()
     object_cache_key_func = VisibilityKeyConstructor()
@@ -170,15 +196,12 @@ class TopicViewSet(CacheResponseMixin, viewsets.ModelViewSet):
             offset=query["offset"],
             limit=query["limit"],
         )
-        ids = [hit.id for hit in result.hits]
-        topics = selectors.topic_list_by_ids(user=request.user, ids=ids)
-        context = {
-            **self.get_serializer_context(),
-            "highlights": {hit.id: hit.highlight or {} for hit in result.hits},
-        }
-        results = topic_serializer_for(request.user, search=True)(
-            topics, many=True, context=context
-        ).data
+        rows = selectors.topic_rows_by_ids(user=request.user, ids=[hit.id for hit in result.hits])
+        results = render_topic_rows(
+            rows,
+            answers=sees_answers(request.user),
+            highlights={hit.id: hit.highlight or {} for hit in result.hits},
+        )
         return Response(
             {
                 "count": result.count,
