@@ -7,7 +7,7 @@ Every multi-row write runs in one transaction here; side effects (cache version 
 import logging
 import secrets
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import partial
@@ -17,13 +17,13 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.db.models.functions import Least
 from django.http import HttpRequest
 from django.utils import timezone
 
-from apps.shopping import alipay
+from apps.shopping import alipay, sql
 from apps.shopping.exceptions import (
     InsufficientStock,
     OrderNotPayable,
@@ -31,6 +31,7 @@ from apps.shopping.exceptions import (
     PaymentUnavailable,
 )
 from apps.shopping.models import Commodity, Order, OrderGoods, Payment, ShoppingCart
+from apps.shopping.selectors import AddressSnapshot, CartLine
 from apps.users.models import Address, User
 from utils.cache import bump
 from utils.images import normalise, validate_image_upload
@@ -41,6 +42,7 @@ COMMODITY_CACHE_NAMESPACE = "shopping:commodity"
 CART_MAX_NUMBER = 99
 ORDER_ID_ATTEMPTS = 3
 CENT = Decimal("0.01")
+COMMODITY_FIELDS = ["id", "name", "price", "image"]  # loaded by order_create for its response
 
 
 def _commodities_changed() -> None:
@@ -138,11 +140,34 @@ def new_order_id(now: datetime | None = None) -> str:
     return stamp + secrets.token_hex(9)
 
 
-def _create_order_row(**fields: Any) -> Order:
+def _adapt_money(value: Decimal) -> Any:
+    return connection.ops.adapt_decimalfield_value(value, 10, 2)
+
+
+def _read_money(value: Any) -> Decimal:
+    """A DECIMAL(10, 2) read by raw SQL: Decimal from MariaDB, int/float from SQLite."""
+    return value if isinstance(value, Decimal) else Decimal(str(value)).quantize(CENT)
+
+
+def _insert_order_row(cursor: Any, values: list[Any]) -> str:
+    """INSERT the order row under a fresh `order_id` (values[0] is filled in); returns the id.
+
+    A duplicate `order_id` (IntegrityError) is retried with a new id, `ORDER_ID_ATTEMPTS` in all.
+    MariaDB/InnoDB and SQLite undo only the failed INSERT statement and keep the transaction
+    (and its stock decrements) going, so no savepoint is paid for on the happy path; other
+    backends get one savepoint per attempt.
+    """
+    statement = sql.statements(connection).insert_order
+    statement_level_rollback = connection.vendor in ("mysql", "sqlite")
     for attempt in range(1, ORDER_ID_ATTEMPTS + 1):
+        values[0] = new_order_id()
         try:
-            with transaction.atomic():  # savepoint: a PK collision only undoes this insert
-                return Order.objects.create(order_id=new_order_id(), **fields)
+            if statement_level_rollback:
+                cursor.execute(statement, values)
+            else:
+                with transaction.atomic():
+                    cursor.execute(statement, values)
+            return values[0]
         except IntegrityError:
             if attempt == ORDER_ID_ATTEMPTS:
                 raise
@@ -152,9 +177,18 @@ def _create_order_row(**fields: Any) -> Order:
 
 @transaction.atomic
 def order_create(
-    *, user: User, address: Address, cart: list[ShoppingCart], pay_method: int
+    *,
+    user: User,
+    address: Address | AddressSnapshot,
+    cart: Sequence[ShoppingCart | CartLine],
+    pay_method: int,
 ) -> Order:
     """Turn the caller's resolved cart rows into an Order (API.md §2.6 "Order creation").
+
+    `address` and `cart` are the caller's own rows, resolved before the transaction (the view's
+    serializer does it with `selectors.order_address` / `selectors.order_cart_lines`; model
+    instances work too): only `address.snapshot` and each row's `pk`, `commodity_id`, `number`
+    are used.
 
     First statements: one conditional `UPDATE commodity SET stock = stock - n, sales = sales + n
     WHERE id = ? AND is_delete = false AND stock >= n` per row, ascending commodity id (one lock
@@ -162,42 +196,82 @@ def order_create(
     409, and the atomic block undoes every decrement. Then Order + OrderGoods (unit price
     snapshot), `total_amount` = Σ price×number + `ORDER_FREIGHT` (yuan), address snapshot, status
     UNPAID (Alipay) or TO_SHIP (cash), and the cart rows are deleted — all in this transaction.
+
+    Statements (MariaDB, 2 rows): 2 UPDATE, 1 SELECT (prices, names, images of the locked rows),
+    INSERT order, INSERT goods (ids via RETURNING), DELETE cart — plain SQL (`apps.shopping.sql`).
+    Returns the Order with `goods` (each with its `commodity`: id, name, price, image) in memory.
     """
     rows = sorted(cart, key=attrgetter("commodity_id"))
-    failed = []
-    for row in rows:
-        updated = Commodity.objects.filter(
-            pk=row.commodity_id, is_delete=False, stock__gte=row.number
-        ).update(stock=F("stock") - row.number, sales=F("sales") + row.number)
-        if not updated:
-            failed.append(row.commodity_id)
-    if failed:
-        raise InsufficientStock(commodity=failed)
-    # rows are locked by our UPDATEs: the prices read now are the ones we sold at
-    prices = dict(
-        Commodity.objects.filter(pk__in=[r.commodity_id for r in rows]).values_list("id", "price")
-    )
-    freight = Decimal(settings.ORDER_FREIGHT).quantize(CENT)
-    subtotal = sum((prices[r.commodity_id] * r.number for r in rows), Decimal("0"))
-    status = Order.Status.UNPAID if pay_method == Order.PayMethod.ALIPAY else Order.Status.TO_SHIP
-    order = _create_order_row(
-        user=user,
-        address=address.snapshot,
-        total_count=sum(r.number for r in rows),
-        total_amount=(subtotal + freight).quantize(CENT),
-        freight=freight,
-        pay_method=pay_method,
-        status=status,
-    )
-    goods = OrderGoods.objects.bulk_create(
-        OrderGoods(
-            order=order, commodity=r.commodity, number=r.number, price=prices[r.commodity_id]
+    ids = [r.commodity_id for r in rows]
+    statements = sql.statements(connection)
+    with connection.cursor() as cursor:
+        failed = []
+        for row in rows:
+            n = row.number
+            cursor.execute(statements.decrement_stock, [n, n, row.commodity_id, False, n])
+            if cursor.rowcount != 1:
+                failed.append(row.commodity_id)
+        if failed:
+            raise InsufficientStock(commodity=failed)
+        # rows are locked by our UPDATEs: the prices read now are the ones we sold at
+        cursor.execute(statements.commodities(len(ids)), ids)
+        commodities = {
+            pk: Commodity.from_db(
+                connection.alias, COMMODITY_FIELDS, [pk, name, _read_money(price), image]
+            )
+            for pk, price, name, image in cursor.fetchall()
+        }
+        freight = Decimal(settings.ORDER_FREIGHT).quantize(CENT)
+        subtotal = sum((commodities[r.commodity_id].price * r.number for r in rows), Decimal("0"))
+        status = (
+            Order.Status.UNPAID if pay_method == Order.PayMethod.ALIPAY else Order.Status.TO_SHIP
         )
-        for r in rows
-    )
-    # the caller renders `order.goods` without another query (ids come back via RETURNING)
+        now = timezone.now()
+        db_now = connection.ops.adapt_datetimefield_value(now)
+        order = Order(
+            user=user,
+            address=address.snapshot,
+            total_count=sum(r.number for r in rows),
+            total_amount=(subtotal + freight).quantize(CENT),
+            freight=freight,
+            pay_method=pay_method,
+            status=status,
+            create_time=now,
+            update_time=now,
+        )
+        order.order_id = _insert_order_row(
+            cursor,
+            [None, user.pk, order.address, order.total_count, _adapt_money(order.total_amount),
+             _adapt_money(freight), pay_method, status, db_now, db_now],
+        )  # fmt: skip
+        order._state.adding = False
+        order._state.db = connection.alias
+        goods = [
+            OrderGoods(
+                order=order,
+                commodity=commodities[r.commodity_id],
+                number=r.number,
+                price=commodities[r.commodity_id].price,
+                create_time=now,
+                update_time=now,
+            )
+            for r in rows
+        ]
+        returning = connection.features.can_return_rows_from_bulk_insert
+        cursor.execute(
+            statements.insert_goods(len(goods), returning),
+            [v for g in goods for v in (order.order_id, g.commodity_id, g.number,
+                                        _adapt_money(g.price), db_now, db_now)],
+        )  # fmt: skip
+        if returning:  # else the ids stay None and the caller re-reads the order
+            for line, (pk,) in zip(goods, cursor.fetchall(), strict=True):
+                line.pk = pk
+                line._state.adding = False
+                line._state.db = connection.alias
+        cart_ids = [r.pk for r in rows]
+        cursor.execute(statements.delete_cart(len(cart_ids)), [user.pk, *cart_ids])
+    # the caller renders `order.goods` without another query
     order._prefetched_objects_cache = {"goods": goods}
-    ShoppingCart.objects.filter(user=user, pk__in=[r.pk for r in rows]).delete()
     _commodities_changed()
     logger.info("order %s created by user %s (%s rows)", order.order_id, user.pk, len(rows))
     return order

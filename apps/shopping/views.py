@@ -170,7 +170,7 @@ class OrderViewSet(PrivateNoStoreMixin, mixins.CreateModelMixin, viewsets.ReadOn
         order = services.order_create(user=request.user, **params.validated_data)
         if any(line.pk is None for line in order.goods.all()):  # backend without RETURNING
             order = self.get_queryset().get(pk=order.pk)
-        return Response(self.get_serializer(order).data, status=status.HTTP_201_CREATED)
+        return Response(serializers.order_data(order, request), status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=serializers.PaymentStatusSerializer)
     @action(detail=False, methods=["get", "put"], url_path="status")

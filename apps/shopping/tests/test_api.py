@@ -1,6 +1,7 @@
 """Commodity, cart and order endpoints (API.md §2.6): roles, owner scope, shapes, caching."""
 
 import io
+import json
 from decimal import Decimal
 
 import pytest
@@ -364,3 +365,64 @@ def test_order_create_is_throttled(client_for, settings):
 
         SimpleRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
     assert codes == [400, 400, 429]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("pay_method", [1, 2])
+def test_order_create_response_equals_order_serializer(client_for, settings, pay_method):
+    from apps.shopping.selectors import order_list_for_user
+    from apps.shopping.serializers import OrderSerializer
+
+    settings.ORDER_FREIGHT = "8.50"
+    user = UserFactory()
+    pictured = ShoppingCartFactory(
+        user=user, commodity__image="commodity/pic.png", commodity__price=Decimal("0.10"), number=7
+    )
+    plain = ShoppingCartFactory(user=user, commodity__price=Decimal("99999.99"), number=2)
+    client = client_for(user)
+
+    response = client.post(
+        ORDERS,
+        {"address": AddressFactory(user=user).pk, "pay_method": pay_method,
+         "cart": [plain.pk, pictured.pk]},
+        format="json",
+    )  # fmt: skip
+
+    assert response.status_code == 201
+    body = response.json()
+    order = order_list_for_user(user=user).get(pk=body["order_id"])
+    expected = OrderSerializer(order, context={"request": response.wsgi_request}).data
+    assert body == json.loads(json.dumps(expected))
+    assert body["total_amount"] == "200009.18"
+    assert [g["commodity"] for g in body["goods"]] == sorted(
+        [plain.commodity_id, pictured.commodity_id]
+    )
+    assert body["goods"][0 if pictured.commodity_id < plain.commodity_id else 1]["image"].endswith(
+        "commodity/pic.png"
+    )
+
+
+@pytest.mark.django_db
+def test_order_create_statements(client_for):
+    """Address, cart, one UPDATE per row, prices, order, goods, cart DELETE — nothing else."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    user = UserFactory()
+    rows = [ShoppingCartFactory(user=user) for _ in range(3)]
+    address = AddressFactory(user=user)
+    client = client_for(user)
+    client.get(ORDERS)  # auth state cached
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(
+            ORDERS, {"address": address.pk, "pay_method": 1, "cart": [r.pk for r in rows]},
+            format="json",
+        )  # fmt: skip
+    assert response.status_code == 201
+    kinds = [
+        q["sql"].split()[0].upper()
+        for q in queries.captured_queries
+        if not q["sql"].upper().startswith(("SAVEPOINT", "RELEASE", "BEGIN", "COMMIT"))
+    ]
+    assert kinds == ["SELECT", "SELECT", "UPDATE", "UPDATE", "UPDATE", "SELECT", "INSERT",
+                     "INSERT", "DELETE"]  # fmt: skip

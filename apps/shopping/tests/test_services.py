@@ -189,3 +189,84 @@ def test_stock_check_constraint_holds_in_the_database():
     commodity = CommodityFactory(stock=1)
     with pytest.raises((IntegrityError, DataError)):  # MariaDB: UNSIGNED + CHECK
         Commodity.objects.filter(pk=commodity.pk).update(stock=-1)
+
+
+class _Tokens:
+    """Stands in for `secrets` in the services module: `token_hex` answers the given tokens."""
+
+    def __init__(self, *tokens: str) -> None:
+        self._tokens = iter(tokens)
+        self.calls = 0
+
+    def token_hex(self, nbytes: int) -> str:
+        assert nbytes == 9
+        self.calls += 1
+        return next(self._tokens)
+
+
+def _taken_ids(token: str) -> None:
+    """Orders holding `stamp + token` for this second and the next (a run may cross one)."""
+    user = UserFactory()
+    now = timezone.now()
+    for seconds in (0, 1):
+        stamp = timezone.localtime(now + timedelta(seconds=seconds)).strftime("%Y%m%d%H%M%S")
+        Order.objects.create(
+            order_id=stamp + token, user=user, address="x", total_count=1,
+            total_amount=Decimal("1.00"), pay_method=Order.PayMethod.ALIPAY,
+            status=Order.Status.UNPAID,
+        )  # fmt: skip
+
+
+# transaction=True: order_create's atomic block is the real transaction (no test savepoint
+# around it), so this checks that MariaDB/InnoDB and SQLite undo only the duplicate INSERT and
+# keep the stock decrements of the same transaction (the retry takes no savepoint there).
+@pytest.mark.django_db(transaction=True)
+def test_order_id_collision_from_the_token_generator_is_retried_in_the_transaction(
+    monkeypatch, caplog
+):
+    _taken_ids("a" * 18)
+    user = UserFactory()
+    rows = [
+        ShoppingCartFactory(user=user, commodity__stock=5, number=2),
+        ShoppingCartFactory(user=user, commodity__stock=3, number=1),
+    ]
+    tokens = _Tokens("a" * 18, "a" * 18, "b" * 18)
+    monkeypatch.setattr(services, "secrets", tokens)
+
+    order = order_create(
+        user=user, address=AddressFactory(user=user), cart=rows, pay_method=Order.PayMethod.CASH
+    )
+
+    assert tokens.calls == 3
+    assert order.order_id.endswith("b" * 18)
+    assert caplog.text.count("order_id collision, retrying") == 2
+    stored = Order.objects.get(pk=order.order_id)
+    assert (stored.user_id, stored.total_count, stored.status) == (user.pk, 3, 2)
+    assert sorted(stored.goods.values_list("commodity_id", "number")) == sorted(
+        (r.commodity_id, r.number) for r in rows
+    )
+    stocks = dict(Commodity.objects.filter(pk__in=[r.commodity_id for r in rows]).values_list(
+        "id", "stock"
+    ))  # fmt: skip
+    assert stocks == {rows[0].commodity_id: 3, rows[1].commodity_id: 2}  # decremented once
+    assert not ShoppingCart.objects.filter(user=user).exists()
+    assert Order.objects.count() == 3  # the two taken ids + this one
+
+
+@pytest.mark.django_db(transaction=True)
+def test_order_id_collisions_from_the_token_generator_give_up_and_roll_back(monkeypatch):
+    _taken_ids("c" * 18)
+    user = UserFactory()
+    row = ShoppingCartFactory(user=user, commodity__stock=4, number=1)
+    monkeypatch.setattr(services, "secrets", _Tokens(*["c" * 18] * 3))
+
+    with pytest.raises(IntegrityError):
+        order_create(
+            user=user, address=AddressFactory(user=user), cart=[row],
+            pay_method=Order.PayMethod.ALIPAY,
+        )  # fmt: skip
+
+    row.commodity.refresh_from_db()
+    assert (row.commodity.stock, row.commodity.sales) == (4, 0)
+    assert ShoppingCart.objects.filter(pk=row.pk).exists()
+    assert Order.objects.count() == 2
