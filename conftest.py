@@ -7,7 +7,6 @@ import contextlib
 import os
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -200,46 +199,19 @@ def celery_worker(django_db_setup, django_db_blocker, smtp_sink) -> Iterator[sub
     Requires a broker (Redis). While the fixture is active, tasks are sent to the broker
     instead of running eagerly. Tests using it must be `django_db(transaction=True)`.
     """
-    from django.db import connection
-
-    from celery_tasks.main import app
+    from tests.faults.worker import eager_off, start_worker, stop_worker, worker_env
 
     require_service("Celery broker", bool(settings.CELERY_BROKER_URL), "REDIS_URL unset")
-    db = settings.DATABASES["default"]
-    url = os.environ.get("DATABASE_URL", "")
-    test_name = connection.settings_dict["NAME"]  # school: already the test DB after setup
-    env = dict(os.environ)
-    if db["ENGINE"].endswith("mysql") and url:
-        env["DATABASE_URL"] = url.rsplit("/", 1)[0] + "/" + test_name
-    env["EMAIL_URL"] = f"smtp://127.0.0.1:{smtp_sink.port}"
-    env["CELERY_TASK_ALWAYS_EAGER"] = "false"
-    hostname = f"test-{os.getpid()}@%h"
-    log = open(ROOT / "var" / "log" / "celery-test-worker.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "celery_tasks.main", "worker", "--pool=solo",
-         "-Q", settings.CELERY_QUEUES_ALL, "-n", hostname, "--loglevel=INFO"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    deadline = time.monotonic() + 60
-    ready = False
-    while time.monotonic() < deadline and proc.poll() is None:
-        replies = app.control.ping(timeout=1.0) or []
-        if any(hostname.split("@")[0] in next(iter(r)) for r in replies):
-            ready = True
-            break
-    if not ready:
-        proc.kill()
-        pytest.fail("the Celery worker did not start; see var/log/celery-test-worker.log")
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = False
-    # school: with namespace="CELERY" the CELERY_-prefixed key wins over the one above
-    app.conf.CELERY_TASK_ALWAYS_EAGER = False
-    yield proc
-    app.conf.task_always_eager = previous
-    app.conf.CELERY_TASK_ALWAYS_EAGER = previous  # school: see above
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    hostname = f"test-{os.getpid()}"
+    try:  # robustness: the worker process code is shared with tests/test_faults_celery.py
+        proc = start_worker(
+            env=worker_env(smtp_port=smtp_sink.port),
+            queues=settings.CELERY_QUEUES_ALL,
+            name=hostname,
+            log_path=ROOT / "var" / "log" / "celery-test-worker.log",
+        )
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    with eager_off():
+        yield proc
+    stop_worker(proc)
