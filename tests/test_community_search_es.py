@@ -249,3 +249,13 @@ def test_database_backend_has_no_index(settings):
 def test_reconcile_runs_hourly():
     entry = BEAT_SCHEDULE["community-article-reconcile"]
     assert entry == {"task": "apps.community.tasks.article_reconcile_task", "schedule": 3600.0}
+
+
+def test_demo_articles_are_indexed(es_index, teacher, django_capture_on_commit_callbacks):
+    import io
+
+    from apps.community import demo
+
+    with django_capture_on_commit_callbacks(execute=True):
+        demo.load(stdout=io.StringIO(), options={})
+    assert len(documents(es_index)) == len(demo.TOPICS)

@@ -2,19 +2,23 @@
 
 30 Chinese Markdown articles by the demo users (`teacher`, `student`, `admin`; created by the
 users demo that runs first), each with a few top-level comments and nested replies. An article
-is recognised by its title; existing ones are left as they are.
+is recognised by its title; existing ones are left as they are. New articles are mirrored into
+the `article` index after commit when Elasticsearch is configured.
 """
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django.db import transaction
 
+from apps.community import search
 from apps.community.models import Article, Comment
 from apps.community.services import CACHE_NAMESPACE, render_markdown
 from apps.users.models import User
 from utils import cache as response_cache
+from utils.exceptions import SearchUnavailable
 
 TOPICS = (
     "Python 列表推导式", "Django ORM 查询优化", "Redis 缓存设计", "MySQL 索引原理", "Celery 异步任务",
@@ -90,3 +94,14 @@ def load(*, stdout: Any, options: dict[str, Any]) -> None:
         f"   articles: {len(articles)} created, {len(existing)} kept; "
         f"comments: {len(tops) + len(replies)} created"
     )
+    if articles and search.use_elasticsearch():  # bulk_create bypasses the services' sync
+        transaction.on_commit(partial(_index, [a.pk for a in articles], stdout))
+
+
+def _index(article_ids: list[int], stdout: Any) -> None:
+    try:
+        search.sync_articles(article_ids=article_ids)
+    except SearchUnavailable:
+        stdout.write(
+            "   article index not updated: run `manage.py search_index --index article --reconcile`"
+        )
