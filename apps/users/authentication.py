@@ -1,5 +1,9 @@
 """JWT authentication (simplejwt, `Authorization: Bearer <access>`, API.md §1.2)."""
 
+import threading
+import time
+from collections import OrderedDict
+
 from django.utils.translation import gettext_lazy as _
 from rest_framework_simplejwt import authentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
@@ -9,6 +13,46 @@ from rest_framework_simplejwt.tokens import Token
 from apps.users.auth_state import load_user_state_with, user_from_state
 from apps.users.models import User
 from utils import cache as response_cache
+
+VERIFIED_TOKENS_MAX = 4096  # per process
+
+
+class _VerifiedTokens:
+    """A per-process LRU of access tokens whose signature, type and claims simplejwt accepted.
+
+    A token's validity depends only on its bytes, the signing key and the clock (access tokens are
+    never blacklisted; the user's state is checked on every request anyway), so a verified token is
+    reused until its `exp` without checking the HMAC again. Keyed by (signing key, raw token).
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.items: OrderedDict[tuple, tuple[Token, float]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple) -> Token | None:
+        with self.lock:
+            found = self.items.get(key)
+            if found is None:
+                return None
+            if found[1] <= time.time():
+                del self.items[key]
+                return None
+            self.items.move_to_end(key)
+            return found[0]
+
+    def put(self, key: tuple, token: Token) -> None:
+        exp = token.payload.get("exp")
+        if not isinstance(exp, int | float):
+            return
+        with self.lock:
+            self.items[key] = (token, float(exp))
+            self.items.move_to_end(key)
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+
+_verified = _VerifiedTokens(VERIFIED_TOKENS_MAX)
 
 
 class JWTAuthentication(authentication.JWTAuthentication):
@@ -26,6 +70,14 @@ class JWTAuthentication(authentication.JWTAuthentication):
     def authenticate(self, request):
         self._request = request  # an authenticator instance serves one request (DRF)
         return super().authenticate(request)
+
+    def get_validated_token(self, raw_token: bytes) -> Token:
+        key = (api_settings.SIGNING_KEY, api_settings.ALGORITHM, raw_token)
+        token = _verified.get(key)
+        if token is None:
+            token = super().get_validated_token(raw_token)  # InvalidToken when not valid
+            _verified.put(key, token)
+        return token
 
     def get_user(self, validated_token: Token) -> User:
         try:

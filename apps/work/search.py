@@ -33,6 +33,7 @@ from elasticsearch import Elasticsearch, NotFoundError
 from apps.work.models import Topic, TopicOption
 from apps.work.selectors import topic_list_visible_to
 from apps.work.visibility import sees_answers, sees_exam
+from utils import cache as response_cache
 from utils import search as es
 from utils.exceptions import SearchUnavailable
 
@@ -45,7 +46,14 @@ STUDENT_FIELDS = ("subject^3", "description")
 TEACHER_FIELDS = (*STUDENT_FIELDS, "answer", "options")
 MIN_SHOULD_MATCH = "2<75%"  # queries of ≤2 tokens need all; longer ones 75% of their tokens
 SYNC_CHUNK = 1000  # rows read per query while syncing
-REBUILD_MARGIN = timedelta(seconds=5)  # catch-up window before the rebuild's start
+REBUILD_MARGIN = timedelta(seconds=5)
+SEARCH_CACHE_NAMESPACE = "work:search"  # response-cache version of search bodies (see views)
+# only what `_es_search` reads: less JSON to send and parse
+SEARCH_FILTER_PATH = [
+    "hits.total.value",
+    "hits.hits._id",
+    "hits.hits.highlight",
+]  # catch-up window before the rebuild's start
 
 
 @dataclass(frozen=True)
@@ -235,7 +243,9 @@ def _es_search(
     with es.unavailable_as_503():
         client = es.get_client()
         try:
-            response = client.search(index=es.alias_name(TOPIC), **body)
+            response = client.search(
+                index=es.alias_name(TOPIC), filter_path=SEARCH_FILTER_PATH, **body
+            )
         except NotFoundError:
             return SearchResult(count=0, hits=[])
     hits = [
@@ -247,7 +257,7 @@ def _es_search(
                 if name in HIGHLIGHT_FIELDS and fragments
             },
         )
-        for hit in response["hits"]["hits"]
+        for hit in response["hits"].get("hits", ())  # filter_path drops an empty list
     ]
     return SearchResult(count=int(response["hits"]["total"]["value"]), hits=hits)
 
@@ -344,7 +354,9 @@ def sync_topics(
     """Mirror topics `topic_ids` into the `topic` alias: upsert live rows, delete deleted/missing ones.
 
     Idempotent (external versions); no-op with the database backend. Creates the alias when
-    missing. Raises `SearchUnavailable` when Elasticsearch is unreachable or rejects items for load.
+    missing. Returns once the writes are searchable (`refresh`: "wait_for" waits for the next
+    refresh; false refreshes the alias now), then drops the cached search bodies
+    (`search_index_changed`). Raises `SearchUnavailable` when Elasticsearch is unreachable or rejects items for load.
     """
     ids = sorted({int(i) for i in topic_ids})
     if not ids or not use_elasticsearch():
@@ -356,6 +368,9 @@ def sync_topics(
         result = es.bulk(
             client, _sync_actions(ids, alias, counts), refresh=refresh, progress=progress
         )
+        if not refresh:  # searchable before the cached search bodies are dropped
+            client.indices.refresh(index=alias)
+    search_index_changed()
     _raise_if_retryable(result)
     deleted = counts["delete"] - result.not_found
     return SyncResult(
@@ -364,6 +379,17 @@ def sync_topics(
         conflicts=result.conflicts,
         not_found=result.not_found,
     )
+
+
+def search_index_changed() -> None:
+    """Drop every cached search body (bump `work:search`): call once index changes are searchable.
+
+    Search responses are cached with this version and the `work:topic`/`work:label` ones (bumped
+    at commit by every write). Documents are written after commit by Celery tasks and become
+    searchable at the next refresh, so `sync_topics` waits for (or makes) that refresh and then
+    calls this: a body cached from the index before a change is never served after it.
+    """
+    response_cache.bump(SEARCH_CACHE_NAMESPACE)
 
 
 def sync_label(*, label_id: int, refresh: bool | str = False) -> SyncResult:
@@ -442,7 +468,8 @@ def rebuild(
     changed = list(
         Topic.objects.filter(update_time__gte=started - REBUILD_MARGIN).values_list("pk", flat=True)
     )
-    sync_topics(topic_ids=changed)
+    sync_topics(topic_ids=changed, refresh="wait_for")
+    search_index_changed()
     logger.info("topic index rebuilt: %s (%d docs, old %s)", new, result.ok, old)
     return RebuildResult(
         index=new, count=result.ok, old=old, caught_up=len(changed), seconds=seconds

@@ -2,8 +2,10 @@
 
 The logic lives in `apps.work.search`. Tasks take ids (never model instances), are idempotent
 (documents carry external versions, deletes of absent documents are fine) and retry with jittered
-exponential backoff while Elasticsearch is unreachable. With the database search backend (no
-ELASTICSEARCH_URL) they do nothing. Queue: `search` (settings.CELERY_TASK_ROUTES).
+exponential backoff while Elasticsearch is unreachable. Syncs wait until their writes are
+searchable (`refresh="wait_for"`); `sync_topics` then drops the cached search bodies. With the
+database search backend (no ELASTICSEARCH_URL) they do nothing. Queue: `search`
+(settings.CELERY_TASK_ROUTES).
 """
 
 from typing import Any
@@ -32,7 +34,7 @@ def topic_index_task(topic_id: int) -> dict[str, int]:
     """
     from apps.work import search
 
-    return vars(search.sync_topics(topic_ids=[topic_id]))
+    return vars(search.sync_topics(topic_ids=[topic_id], refresh="wait_for"))
 
 
 @shared_task(**RETRY)
@@ -40,7 +42,7 @@ def topics_index_task(topic_ids: list[int]) -> dict[str, int]:
     """Mirror many topics (an import) in bulk requests. Returns the `SyncResult` counts."""
     from apps.work import search
 
-    return vars(search.sync_topics(topic_ids=list(topic_ids)))
+    return vars(search.sync_topics(topic_ids=list(topic_ids), refresh="wait_for"))
 
 
 @shared_task(**RETRY)
@@ -48,7 +50,7 @@ def label_reindex_task(label_id: int) -> dict[str, int]:
     """Refresh `label_name`/`label_is_exam` of every document of label `label_id`."""
     from apps.work import search
 
-    return vars(search.sync_label(label_id=label_id))
+    return vars(search.sync_label(label_id=label_id, refresh="wait_for"))
 
 
 @shared_task(**RETRY)

@@ -12,6 +12,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
+from rest_framework_extensions.cache.decorators import cache_response
 from rest_framework_extensions.cache.mixins import CacheResponseMixin
 
 from apps.users.roles import IsStaff, IsTeacher
@@ -36,6 +37,7 @@ from utils.cache import VisibilityKeyConstructor
 from utils.throttling import UserRateThrottle
 
 CACHE_NAMESPACES = services.CACHE_NAMESPACES
+SEARCH_CACHE_NAMESPACES = (*CACHE_NAMESPACES, "work:search")  # apps.work.search's namespace
 
 
 class SearchThrottle(UserRateThrottle):
@@ -115,9 +117,15 @@ class TopicViewSet(CacheResponseMixin, TopicListMixin, viewsets.ModelViewSet):
     permission_classes = (TopicAccess,)
     filterset_class = TopicFilter
     pagination_class = TopicPagination  # the list's COUNT(*) cached with the versions
-    cache_namespaces = CACHE_NAMESPACES
     list_cache_key_func = VisibilityKeyConstructor()
     object_cache_key_func = VisibilityKeyConstructor()
+
+    @property
+    def cache_namespaces(self) -> tuple[str, ...]:
+        """Versions in the cache keys: search bodies also depend on the index (`work:search`)."""
+        if getattr(self, "action", None) == "search":
+            return SEARCH_CACHE_NAMESPACES
+        return CACHE_NAMESPACES
 
     def get_queryset(self):
         return selectors.topic_list_visible_to(user=self.request.user)
@@ -174,11 +182,15 @@ class TopicViewSet(CacheResponseMixin, TopicListMixin, viewsets.ModelViewSet):
         filters=False,
     )
     @action(detail=False, methods=["get"], permission_classes=(IsAuthenticated,))
+    @cache_response(key_func=VisibilityKeyConstructor())
     def search(self, request, *args: Any, **kwargs: Any) -> Response:
         """Full-text search (API.md §2.4): ES supplies ids/order/count/highlights, the DB the rows.
 
         Body: `{"count", "next", "previous", "results": [topic (role view) + *_highlight]}`.
         400 bad params, 429 throttled, 503 search down (`SearchUnavailable`).
+        Cached per role bucket and query parameters with the `work:topic`, `work:label` (bumped at
+        commit by every write) and `work:search` versions (bumped by the index tasks once their
+        writes are searchable, see `apps.work.search.search_index_changed`); errors are not cached.
         """
         from apps.work import search as topic_search  # the search helper's module (ES or DB)
 

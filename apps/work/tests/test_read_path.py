@@ -15,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from apps.work import selectors, services
 from apps.work.models import Topic
 from apps.work.serializers import render_topic_rows, topic_serializer_for
+from apps.work.tests import search_fixtures
 from apps.work.tests.factories import (
     EssayTopicFactory,
     ExamLabelFactory,
@@ -26,6 +27,7 @@ from apps.work.tests.factories import (
 )
 
 TOPICS = "/api/work/topics/"
+es_index = search_fixtures.es_index
 
 
 @pytest.fixture
@@ -146,3 +148,74 @@ def test_warm_cached_read_is_three_redis_round_trips(bank, client_for, student, 
     assert ctx.captured_queries == []
     # MGET auth state + versions; the throttle's INCR/EXPIRE/GET pipeline; GET of the body
     assert len(trips) == 3, trips
+
+
+# --- search: cached bodies, invalidated by writes and by index changes -----------------------------
+
+SEARCH = "/api/topics/search/"
+
+
+@pytest.mark.django_db
+def test_search_body_is_cached_per_role_and_params(bank, client_for, student, teacher, fake_search):
+    client = client_for(student)
+    first = client.get(SEARCH, {"text": "a"}).json()
+    assert client.get(SEARCH, {"text": "a"}).json() == first
+    assert len(fake_search.calls) == 1  # the second answer came from the cache
+    client.get(SEARCH, {"text": "b"})
+    teacher_body = client_for(teacher).get(SEARCH, {"text": "a"}).json()
+    assert len(fake_search.calls) == 3
+    assert "answer" in teacher_body["results"][0]
+    assert all("answer" not in r for r in first["results"])
+
+
+@pytest.mark.django_db
+def test_cached_search_is_dropped_by_a_write_and_by_an_index_change(
+    bank, client_for, student, teacher, fake_search, index_calls
+):
+    from apps.work import search
+
+    label, _ = bank
+    client = client_for(student)
+    count = client.get(SEARCH).json()["count"]
+    services.topic_create(user=teacher, subject="new", type=4, label=label)
+    assert client.get(SEARCH).json()["count"] == count + 1  # the write bumped work:topic
+    assert len(fake_search.calls) == 2
+    search.search_index_changed()  # what sync_topics calls once its writes are searchable
+    client.get(SEARCH)
+    assert len(fake_search.calls) == 3
+
+
+@pytest.mark.django_db
+def test_search_errors_are_not_cached(bank, client_for, student, fake_search):
+    from utils.exceptions import SearchUnavailable
+
+    client = client_for(student)
+    fake_search.error = SearchUnavailable(reason="down")
+    assert client.get(SEARCH).status_code == 503
+    fake_search.error = None
+    assert client.get(SEARCH).status_code == 200
+
+
+def test_search_namespace_names_agree():
+    from apps.work import search, views
+
+    assert search.SEARCH_CACHE_NAMESPACE in views.SEARCH_CACHE_NAMESPACES
+
+
+@pytest.mark.django_db
+def test_a_cached_search_sees_a_topic_once_the_index_has_it(
+    es_index, client_for, teacher, student, index_calls, django_capture_on_commit_callbacks
+):
+    from apps.work import search
+
+    label = LabelFactory(user=teacher)
+    with django_capture_on_commit_callbacks(execute=True):  # the index task is only recorded
+        services.topic_create(user=teacher, subject="琵琶行：浔阳江头夜送客", type=4, label=label)
+    topic = Topic.objects.get()
+    client = client_for(student)
+    assert client.get(SEARCH, {"text": "琵琶行"}).json()["count"] == 0  # not indexed yet: cached
+    assert index_calls["topic"] == [topic.pk]
+    search.sync_topics(topic_ids=[topic.pk])  # what the index task runs after commit
+    body = client.get(SEARCH, {"text": "琵琶行"}).json()
+    assert body["count"] == 1
+    assert body["results"][0]["id"] == topic.pk
