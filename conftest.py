@@ -199,7 +199,7 @@ def celery_worker(django_db_setup, django_db_blocker, smtp_sink) -> Iterator[sub
     Requires a broker (Redis). While the fixture is active, tasks are sent to the broker
     instead of running eagerly. Tests using it must be `django_db(transaction=True)`.
     """
-    from tests.faults.worker import eager_off, start_worker, stop_worker, worker_env
+    from tests.faults.worker import eager, start_worker, stop_worker, worker_env
 
     require_service("Celery broker", bool(settings.CELERY_BROKER_URL), "REDIS_URL unset")
     hostname = f"test-{os.getpid()}"
@@ -212,6 +212,6 @@ def celery_worker(django_db_setup, django_db_blocker, smtp_sink) -> Iterator[sub
         )
     except RuntimeError as exc:
         pytest.fail(str(exc))
-    with eager_off():
+    with eager(False):
         yield proc
     stop_worker(proc)

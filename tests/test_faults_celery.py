@@ -22,7 +22,7 @@ from django.conf import settings
 
 from apps.school.tests.factories import ClassesFactory
 from apps.users.tests.factories import TeacherFactory
-from tests.faults.worker import eager_off, routed_to, start_worker, stop_worker, worker_env
+from tests.faults.worker import eager, routed_to, start_worker, stop_worker, worker_env
 
 STUDENTS = 5
 LOG = Path(settings.BASE_DIR) / "var" / "log" / "celery-fault-worker.log"
@@ -41,7 +41,7 @@ def test_tasks_published_while_no_worker_are_delivered_when_it_returns(client_fo
     already = len(smtp_sink.messages)
     worker = None
     try:
-        with eager_off(), routed_to(queue):
+        with eager(False), routed_to(queue):
             response = client_for(teacher).post(
                 f"/api/school/classes/{klass.pk}/enrol/", {"students": rows}, format="json"
             )

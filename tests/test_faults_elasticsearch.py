@@ -16,6 +16,7 @@ import pytest
 from apps.work.models import Topic, TopicType
 from apps.work.tests.factories import LabelFactory
 from tests.faults.procs import free_port, port_open
+from tests.faults.worker import eager
 
 SEARCH_DOWN = "Search is temporarily unavailable."
 SLOW = 5.0  # seconds: slower counts as a hang
@@ -31,7 +32,6 @@ def dead_elasticsearch(settings):
     settings.ELASTICSEARCH_URL = f"http://127.0.0.1:{port}"
     settings.SEARCH_BACKEND = "elasticsearch"
     settings.ELASTICSEARCH_TIMEOUT = 2.0
-    settings.CELERY_TASK_ALWAYS_EAGER = True
     es._client.cache_clear()
     yield settings.ELASTICSEARCH_URL
     es._client.cache_clear()
@@ -42,7 +42,6 @@ def test_elasticsearch_down_search_503_topic_writes_succeed(
     dead_elasticsearch, client_for, teacher, monkeypatch
 ):
     from apps.work import search as topic_search
-    from celery_tasks.main import app
 
     attempts: list[tuple[list[int], str]] = []  # (ids, exception class) of each index attempt
     real_sync = topic_search.sync_topics
@@ -56,9 +55,8 @@ def test_elasticsearch_down_search_503_topic_writes_succeed(
 
     monkeypatch.setattr(topic_search, "sync_topics", recording_sync)
 
-    eager = app.conf.task_always_eager
-    app.conf.task_always_eager = True  # the index task runs in the request (on commit)
-    try:
+    # the index task runs in the request (on commit), even after a session worker turned eager off
+    with eager(True):
         client = client_for(teacher)
         label = LabelFactory(user=teacher)
 
@@ -91,5 +89,3 @@ def test_elasticsearch_down_search_503_topic_writes_succeed(
         # each write's index task ran after commit and failed on the dead cluster
         assert {ids[0] for ids, _ in attempts} == {topic_id}
         assert len(attempts) >= 3, attempts
-    finally:
-        app.conf.task_always_eager = eager

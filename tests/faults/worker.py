@@ -74,19 +74,19 @@ def stop_worker(proc: subprocess.Popen, *, timeout: float = 20.0) -> None:
 
 
 @contextlib.contextmanager
-def eager_off() -> Iterator[None]:
-    """Send tasks to the broker from this process (CELERY_TASK_ALWAYS_EAGER may be on)."""
+def eager(enabled: bool) -> Iterator[None]:
+    """Run tasks in this process (`enabled`) or send them to the broker, whatever
+    CELERY_TASK_ALWAYS_EAGER says (a session `celery_worker` turns it off until the session ends)."""
     from celery_tasks.main import app
 
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = False
+    previous = (app.conf.task_always_eager, app.conf.CELERY_TASK_ALWAYS_EAGER)
+    app.conf.task_always_eager = enabled
     # with namespace="CELERY" the CELERY_-prefixed key wins over the one above
-    app.conf.CELERY_TASK_ALWAYS_EAGER = False
+    app.conf.CELERY_TASK_ALWAYS_EAGER = enabled
     try:
         yield
     finally:
-        app.conf.task_always_eager = previous
-        app.conf.CELERY_TASK_ALWAYS_EAGER = previous
+        app.conf.task_always_eager, app.conf.CELERY_TASK_ALWAYS_EAGER = previous
 
 
 @contextlib.contextmanager
@@ -97,7 +97,7 @@ def routed_to(queue: str) -> Iterator[None]:
     previous = app.conf.task_routes
 
     def apply(routes) -> None:
-        app.conf.CELERY_TASK_ROUTES = routes  # the key that wins (see eager_off)
+        app.conf.CELERY_TASK_ROUTES = routes  # the key that wins (see eager)
         app.amqp.flush_routes()
         app.amqp.__dict__.pop("router", None)  # a cached_property built from the routes
 
