@@ -22,7 +22,9 @@ generator and the same gunicorn. Each scenario: `--warmup` s (default 2), then `
 After each order scenario the stock books are checked: stock + sales = initial, sales = Σ order
 goods, never oversold. Prints a line per scenario and writes `bench/results/orders.json` with the
 ratio of each scenario's req/s to the bare view's in the same run (target: order ≥ 0.09×, race <
-1 s). `bench/orders_profile.py` gives the in-process cost, SQL and Redis counts of one order.
+1 s). The bare view is measured first and again last; the ratios divide by the higher of the two
+(the machine is shared, and a lower ceiling would flatter the ratios). Each scenario also reports
+CPU ms per request of gunicorn, MariaDB, Redis and wrk. `bench/orders_profile.py` gives the in-process cost, SQL and Redis counts of one order.
 """
 
 import argparse
@@ -45,7 +47,7 @@ sys.path.insert(0, str(ROOT))
 DB_NAME = "stsys_shopping_bench"
 PORT = 8765
 HOST = "127.0.0.1"
-COMMODITIES = 600  # each client holds one cart row per commodity; an order takes 2
+COMMODITIES = 300  # each client holds one cart row per commodity; an order takes 2
 STOCK_HOT = 30  # < clients: every hot pair sells out and later buyers get 409
 STOCK_SPREAD = 1000
 WORKERS = 4
@@ -154,8 +156,24 @@ def stock_each(hot: bool) -> int:
     return STOCK_HOT if hot else STOCK_SPREAD
 
 
-def books(hot: bool) -> dict:
-    """Stock books after a run: consistency and oversell counts."""
+def settle(quiet_s: float = 1.0, limit_s: float = 30.0) -> int:
+    """Wait until no order has been created for `quiet_s` (requests wrk left queued in the
+    server finish after it stops); returns the order count."""
+    from apps.shopping.models import Order
+
+    deadline = time.monotonic() + limit_s
+    count = Order.objects.count()
+    while time.monotonic() < deadline:
+        time.sleep(quiet_s)
+        now = Order.objects.count()
+        if now == count:
+            break
+        count = now
+    return count
+
+
+def books(hot: bool, settled_orders: int) -> dict:
+    """Stock books after a settled run: consistency and oversell counts."""
     from django.db.models import Sum
 
     from apps.shopping.models import Commodity, Order, OrderGoods
@@ -171,7 +189,8 @@ def books(hot: bool) -> dict:
             inconsistent += 1
         if sold.get(cid, 0) > stock_each(hot):
             oversold += 1
-    return {"orders": Order.objects.count(), "inconsistent_commodities": inconsistent,
+    assert Order.objects.count() == settled_orders, "orders still being created"
+    return {"orders": settled_orders, "inconsistent_commodities": inconsistent,
             "oversold_commodities": oversold}  # fmt: skip
 
 
@@ -187,6 +206,7 @@ def start_server(isolation: str) -> subprocess.Popen:
          "--keep-alive", "30", "--log-level", "warning"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
+    _SERVER["pid"] = proc.pid
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -294,6 +314,48 @@ def wrk(script: Path, seconds: float, clients: int, first: int = 0) -> dict:
     return json.loads(match.group(1))
 
 
+_SERVER: dict = {}  # {"pid": gunicorn master pid} while a server runs
+
+
+def _proc_cpu(pid: int) -> float:
+    """User + system CPU seconds of one process (0 if it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds() -> dict:
+    """CPU seconds used so far by gunicorn (master + workers), MariaDB (the :3306 server),
+    Redis (its INFO) and this process's finished children (wrk)."""
+    import resource
+
+    import redis
+
+    master = _SERVER.get("pid")
+    gunicorn = 0.0
+    if master:
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                pid, rest = stat.read_text().split(" (", 1)
+                ppid = int(rest.rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            if int(pid) == master or ppid == master:
+                gunicorn += _proc_cpu(int(pid))
+    mariadb_pid = ROOT / "var" / "mariadb-run" / "mariadb.pid"
+    mariadb = _proc_cpu(int(mariadb_pid.read_text())) if mariadb_pid.exists() else 0.0
+    info = redis.Redis(host="127.0.0.1", port=6379).info("cpu")
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {
+        "gunicorn": gunicorn,
+        "mariadb": mariadb,
+        "redis": info["used_cpu_user"] + info["used_cpu_sys"],
+        "wrk": children.ru_utime + children.ru_stime,
+    }
+
+
 def drive(
     name: str, requests: list[dict], duration: float, clients: int, warmup: float, once: bool
 ) -> dict:
@@ -305,7 +367,9 @@ def drive(
     script = write_lua(name, requests)
     warm = wrk(script, warmup, clients) if warmup > 0 else {"next_index": 0}
     first = warm["next_index"] if once else 0
+    before = cpu_seconds()
     raw = wrk(script, duration, clients, first)
+    after = cpu_seconds()
     if once and raw["next_index"] > len(requests):
         raise SystemExit(f"{name}: ran out of pre-built requests ({len(requests)})")
     seconds = raw["duration_us"] / 1e6
@@ -321,6 +385,10 @@ def drive(
         "p99_ms": round(raw["p99_us"] / 1000, 2),
         "statuses": dict(sorted(raw["statuses"].items())),
         **({"socket_errors": errors} if errors else {}),
+        # CPU ms per request while wrk ran (MariaDB/Redis: whole servers, other users included)
+        "cpu_ms_per_request": {
+            k: round((after[k] - before[k]) * 1000 / max(raw["requests"], 1), 3) for k in after
+        },
     }
 
 
@@ -462,7 +530,7 @@ def main() -> dict:
         results[name] = drive(name, table, args.duration, args.clients, args.warmup, once=True)
         results[name]["isolation"] = isolation
         results[name]["rows"] = "hot" if hot else "spread"
-        results[name]["books"] = books(hot)
+        results[name]["books"] = books(hot, settle())
         print(f"{name:>12}: {json.dumps(results[name], ensure_ascii=False)}", flush=True)
 
     server = start_server("read committed")
@@ -478,6 +546,9 @@ def main() -> dict:
         if "race" in wanted:
             results["race"] = race_over_http()
             print(f"{'race':>12}: {json.dumps(results['race'])}", flush=True)
+        # the ceiling again: other load on the machine moves it; the ratios use the higher one
+        results["bare_after"] = drive("bare", bare, args.duration, args.clients, 0, once=False)
+        print(f"{'bare_after':>12}: {json.dumps(results['bare_after'])}", flush=True)
     finally:
         stop_server(server)
     if wanted & {"order_hot_rr", "seed_hot_rr"}:
@@ -489,7 +560,8 @@ def main() -> dict:
             stop_server(server)
 
     results["loadavg_1m_after"] = os.getloadavg()[0]
-    bare_rate = results["bare"]["req_per_s"]
+    bare_rate = max(results["bare"]["req_per_s"], results["bare_after"]["req_per_s"])
+    results["bare_req_per_s_for_ratios"] = bare_rate
     results["ratios_to_bare"] = {
         name: round(results[name]["req_per_s"] / bare_rate, 3)
         for name in ALL_SCENARIOS

@@ -1,8 +1,8 @@
 """Reads of the shopping app: querysets with the visibility/owner policy (API.md §2.6).
 
-The two reads of order creation (`order_address`, `order_cart_lines`) are single hand-written
-SQL statements on the primary (`apps.shopping.sql`): order creation is the one write path under
-load, and building an ORM query costs about 10× its round trip on the 2-core target
+The read of order creation (`order_inputs`: address and cart rows) is one hand-written SQL
+statement on the primary (`apps.shopping.sql`): order creation is the one write path under load,
+and building an ORM query costs about 10× its round trip on the 2-core target
 (bench/orders_profile.py).
 """
 
@@ -77,23 +77,24 @@ class CartLine(NamedTuple):
     number: int
 
 
-def order_address(*, user_id: int, address_id: int) -> AddressSnapshot | None:
-    """The caller's live address `address_id` with its snapshot text, else None (unknown,
-    another user's or soft-deleted). One statement (address + its 3 areas) on the primary."""
+def order_inputs(
+    *, user_id: int, address_id: int, cart_ids: Sequence[int]
+) -> tuple[AddressSnapshot | None, dict[int, CartLine]]:
+    """Resolve an order request within the caller's own rows (API.md §2.6 step 1): the live
+    address `address_id` with its snapshot text (None if unknown, another user's or deleted) and
+    the cart rows among `cart_ids`, by id (others' and unknown ids absent). One SQL statement,
+    on the primary (the rows are about to be written)."""
     with connection.cursor() as cursor:
-        cursor.execute(sql.statements(connection).address, [address_id, user_id, False])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    province, city, district, place, receiver, mobile = row
-    return AddressSnapshot(
-        address_id, f"{province} {city} {district} {place} [{receiver}] {mobile}"
-    )
-
-
-def order_cart_lines(*, user_id: int, ids: Sequence[int]) -> dict[int, CartLine]:
-    """The caller's cart rows among `ids`, by id (others' and unknown ids are absent).
-    One statement on the primary."""
-    with connection.cursor() as cursor:
-        cursor.execute(sql.statements(connection).cart_lines(len(ids)), [user_id, *ids])
-        return {pk: CartLine(pk, commodity_id, number) for pk, commodity_id, number in cursor}
+        cursor.execute(
+            sql.statements(connection).order_inputs(len(cart_ids)),
+            [address_id, user_id, False, user_id, *cart_ids],
+        )
+        rows = cursor.fetchall()
+    province, city, district, place, receiver, mobile = rows[0][:6]
+    address = None
+    if place is not None:
+        address = AddressSnapshot(
+            address_id, f"{province} {city} {district} {place} [{receiver}] {mobile}"
+        )
+    lines = {row[6]: CartLine(*row[6:]) for row in rows if row[6] is not None}
+    return address, lines

@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from apps.shopping import selectors
 from apps.shopping.models import Commodity, Order, OrderGoods, Payment, ShoppingCart
-from apps.shopping.selectors import COMMODITY_ORDERINGS, AddressSnapshot, CartLine
+from apps.shopping.selectors import COMMODITY_ORDERINGS
 
 DOES_NOT_EXIST = serializers.PrimaryKeyRelatedField.default_error_messages["does_not_exist"]
 
@@ -190,8 +190,8 @@ class OrderListQuerySerializer(serializers.Serializer):
 
 @extend_schema_field({"type": "integer"})
 class OwnRowIdField(serializers.Field):
-    """An id of one of the caller's rows, resolved by the serializer's `validate_<field>`:
-    accepts an int (or int string) like `PrimaryKeyRelatedField`, with its error messages."""
+    """An id of one of the caller's rows, resolved by the serializer's `validate()`: accepts an
+    int (or int string) like `PrimaryKeyRelatedField`, with its error messages."""
 
     default_error_messages = serializers.PrimaryKeyRelatedField.default_error_messages
 
@@ -212,7 +212,7 @@ class OrderCreateInputSerializer(serializers.Serializer):
     caller's cart rows. Foreign/unknown ids → 400 like nonexistent ones (API.md §1.5).
 
     `validated_data` = `{"address": AddressSnapshot, "pay_method": int, "cart": [CartLine]}`
-    (`selectors.order_address` / `order_cart_lines`: one SQL statement each, on the primary).
+    (`selectors.order_inputs`: one SQL statement, on the primary).
     """
 
     address = OwnRowIdField()
@@ -221,22 +221,27 @@ class OrderCreateInputSerializer(serializers.Serializer):
         child=serializers.IntegerField(min_value=1), min_length=1, max_length=50
     )
 
-    def validate_address(self, pk: int) -> AddressSnapshot:
-        user = self.context["request"].user
-        address = selectors.order_address(user_id=user.pk, address_id=pk)
-        if address is None:
-            raise serializers.ValidationError(DOES_NOT_EXIST.format(pk_value=pk))
-        return address
-
-    def validate_cart(self, ids: list[int]) -> list[CartLine]:
+    def validate_cart(self, ids: list[int]) -> list[int]:
         if len(set(ids)) != len(ids):
             raise serializers.ValidationError(_("Cart ids must be unique."))
+        return ids
+
+    def validate(self, attrs: dict) -> dict:
+        """Resolve `address` and `cart` in the caller's rows (one statement); unknown or
+        foreign ids → 400 on their field(s), both reported together."""
         user = self.context["request"].user
-        rows = selectors.order_cart_lines(user_id=user.pk, ids=ids)
-        missing = [pk for pk in ids if pk not in rows]
+        address, rows = selectors.order_inputs(
+            user_id=user.pk, address_id=attrs["address"], cart_ids=attrs["cart"]
+        )
+        errors = {}
+        if address is None:
+            errors["address"] = [DOES_NOT_EXIST.format(pk_value=attrs["address"])]
+        missing = [pk for pk in attrs["cart"] if pk not in rows]
         if missing:
-            raise serializers.ValidationError(DOES_NOT_EXIST.format(pk_value=missing[0]))
-        return [rows[pk] for pk in ids]
+            errors["cart"] = [DOES_NOT_EXIST.format(pk_value=missing[0])]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return {**attrs, "address": address, "cart": [rows[pk] for pk in attrs["cart"]]}
 
 
 class PaymentSerializer(serializers.ModelSerializer):

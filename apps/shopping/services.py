@@ -186,8 +186,7 @@ def order_create(
     """Turn the caller's resolved cart rows into an Order (API.md §2.6 "Order creation").
 
     `address` and `cart` are the caller's own rows, resolved before the transaction (the view's
-    serializer does it with `selectors.order_address` / `selectors.order_cart_lines`; model
-    instances work too): only `address.snapshot` and each row's `pk`, `commodity_id`, `number`
+    serializer does it with `selectors.order_inputs`; model instances work too): only `address.snapshot` and each row's `pk`, `commodity_id`, `number`
     are used.
 
     First statements: one conditional `UPDATE commodity SET stock = stock - n, sales = sales + n

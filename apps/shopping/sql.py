@@ -5,8 +5,8 @@ and building each one through the ORM (filter → query → compile) costs ~0.8 
 2-core target against ~0.1 ms for its round trip. These statements are therefore plain SQL with
 `%s` placeholders, their table and column names taken from the models (`_meta`) and quoted by the
 connection's backend, so a renamed column breaks at import of the statement, not silently. They
-are used only by `selectors.order_address`, `selectors.order_cart_lines` and
-`services.order_create`; everything else in the app uses the ORM.
+are used only by `selectors.order_inputs` and `services.order_create`; everything else in the
+app uses the ORM.
 
 Parameters are adapted by the caller as the ORM would (`connection.ops.adapt_*`); booleans are
 passed as Python bools (stored 0/1 by both backends).
@@ -38,29 +38,31 @@ class Statements:
     def _col(self, model: Any, name: str) -> str:
         return self.qn(_column(model, name))
 
-    @property
-    def address(self) -> str:
-        """Params `[address_id, user_id, is_delete=False]` → one row `(province, city, district,
-        place, receiver, mobile)` or none."""
-        a, area, col = self._table(Address), self._table(Area), self._col
-        name = col(Area, "name")
+    def order_inputs(self, n: int) -> str:
+        """Params `[address_id, user_id, is_delete=False, user_id, *n cart ids]` → one row per
+        found cart row (at least one row): `(province, city, district, place, receiver, mobile,
+        cart id, commodity_id, number)`; the address columns are NULL when the address is not
+        the user's live one, the cart columns NULL when no cart row matched. One statement: a
+        one-row anchor LEFT JOINed to the address (+ its 3 areas) and to the cart rows."""
+        a, area, cart, col = (
+            self._table(Address),
+            self._table(Area),
+            self._table(ShoppingCart),
+            self._col,
+        )
+        name, area_id = col(Area, "name"), col(Area, "id")
         return (
             f"SELECT p.{name}, c.{name}, d.{name}, x.{col(Address, 'place')}, "
-            f"x.{col(Address, 'receiver')}, x.{col(Address, 'mobile')} FROM {a} x "
-            f"JOIN {area} p ON p.{col(Area, 'id')} = x.{col(Address, 'province')} "
-            f"JOIN {area} c ON c.{col(Area, 'id')} = x.{col(Address, 'city')} "
-            f"JOIN {area} d ON d.{col(Area, 'id')} = x.{col(Address, 'district')} "
-            f"WHERE x.{col(Address, 'id')} = %s AND x.{col(Address, 'user')} = %s "
-            f"AND x.{col(Address, 'is_delete')} = %s"
-        )
-
-    def cart_lines(self, n: int) -> str:
-        """Params `[user_id, *n ids]` → rows `(id, commodity_id, number)`."""
-        col = self._col
-        return (
-            f"SELECT {col(ShoppingCart, 'id')}, {col(ShoppingCart, 'commodity')}, "
-            f"{col(ShoppingCart, 'number')} FROM {self._table(ShoppingCart)} "
-            f"WHERE {col(ShoppingCart, 'user')} = %s AND {col(ShoppingCart, 'id')} IN ({_marks(n)})"
+            f"x.{col(Address, 'receiver')}, x.{col(Address, 'mobile')}, s.{col(ShoppingCart, 'id')}, "
+            f"s.{col(ShoppingCart, 'commodity')}, s.{col(ShoppingCart, 'number')} "
+            f"FROM (SELECT 1 AS one) anchor "
+            f"LEFT JOIN {a} x ON x.{col(Address, 'id')} = %s AND x.{col(Address, 'user')} = %s "
+            f"AND x.{col(Address, 'is_delete')} = %s "
+            f"LEFT JOIN {area} p ON p.{area_id} = x.{col(Address, 'province')} "
+            f"LEFT JOIN {area} c ON c.{area_id} = x.{col(Address, 'city')} "
+            f"LEFT JOIN {area} d ON d.{area_id} = x.{col(Address, 'district')} "
+            f"LEFT JOIN {cart} s ON s.{col(ShoppingCart, 'user')} = %s "
+            f"AND s.{col(ShoppingCart, 'id')} IN ({_marks(n)})"
         )
 
     @property
@@ -119,10 +121,9 @@ class _CachedStatements:
     """`Statements` with every statement text built once (per id count for the `*(n)` ones)."""
 
     def __init__(self, statements: Statements) -> None:
-        self.address = statements.address
         self.decrement_stock = statements.decrement_stock
         self.insert_order = statements.insert_order
-        self.cart_lines = cache(statements.cart_lines)
+        self.order_inputs = cache(statements.order_inputs)
         self.commodities = cache(statements.commodities)
         self.insert_goods = cache(statements.insert_goods)
         self.delete_cart = cache(statements.delete_cart)

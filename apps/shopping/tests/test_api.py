@@ -404,7 +404,7 @@ def test_order_create_response_equals_order_serializer(client_for, settings, pay
 
 @pytest.mark.django_db
 def test_order_create_statements(client_for):
-    """Address, cart, one UPDATE per row, prices, order, goods, cart DELETE — nothing else."""
+    """Address + cart (one SELECT), one UPDATE per row, prices, order, goods, cart DELETE."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -424,5 +424,20 @@ def test_order_create_statements(client_for):
         for q in queries.captured_queries
         if not q["sql"].upper().startswith(("SAVEPOINT", "RELEASE", "BEGIN", "COMMIT"))
     ]
-    assert kinds == ["SELECT", "SELECT", "UPDATE", "UPDATE", "UPDATE", "SELECT", "INSERT",
+    assert kinds == ["SELECT", "UPDATE", "UPDATE", "UPDATE", "SELECT", "INSERT",
                      "INSERT", "DELETE"]  # fmt: skip
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("address", ["deleted", "abc", True, None, 0])
+def test_order_create_rejects_unusable_address(client_for, address):
+    user = UserFactory()
+    row = ShoppingCartFactory(user=user)
+    if address == "deleted":
+        address = AddressFactory(user=user, is_delete=True).pk
+    response = client_for(user).post(
+        ORDERS, {"address": address, "pay_method": 1, "cart": [row.pk]}, format="json"
+    )
+    assert response.status_code == 400
+    assert set(response.json()) == {"address"}
+    assert ShoppingCart.objects.filter(pk=row.pk).exists()
