@@ -30,7 +30,8 @@ Run: `.venv/bin/python bench/load.py [--duration 10] [--warmup 2] [--reindex]`. 
    rows pre-created at seed time, request i of the run uses entry i of a table of (buyer token,
    body) rows spread over buyers and commodities — a Lua add-to-cart step would put a second
    request inside every measured one). Each scenario: `--warmup` s, then `--duration` s measured.
-4. **Report** req/s, p50, p95, errors and the ratio to the bare view of the same run; print a table,
+4. **Report** req/s, p50, p95, errors and the ratio to the bare view of the same run (with
+   `--paired`: to a bare run measured right before the scenario); print a table,
    write `bench/results/load.json`, stop gunicorn (and only what it started).
 """
 
@@ -633,6 +634,12 @@ def main() -> dict:
     parser.add_argument("--warmup", type=float, default=2.0, help="warm-up seconds per scenario")
     parser.add_argument("--reindex", action="store_true", help="always run search_index --rebuild")
     parser.add_argument("--only", nargs="*", help="run only these scenarios (bare always runs)")
+    parser.add_argument(
+        "--paired",
+        action="store_true",
+        help="re-measure bare right before each scenario and use that run for its ratio "
+        "(a shared machine's load drifts between scenarios)",
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk not found: apt-get install -y wrk")
@@ -649,6 +656,7 @@ def main() -> dict:
         "setup": {"workers": WORKERS, "wrk_threads": WRK_THREADS, "connections": CONNECTIONS,
                   "warmup_s": args.warmup, "duration_s": args.duration,
                   "throttle_rate": THROTTLE_RATE, "database": f"MariaDB {DB_NAME}",
+                  "paired_bare": args.paired,
                   "search_corpus": f"{FACTORY_TOPICS} factory + {POETRY_TOPICS} import_poetry"},
         "seed": {k: v for k, v in info.items() if k not in ("orders_work", "student_token")},
         "scenarios": {},
@@ -662,7 +670,12 @@ def main() -> dict:
             if args.only and name != "bare" and name not in args.only:
                 continue
             facts = check(scenario, info)
+            bare_before = None
+            if args.paired and name != "bare":
+                bare_before = run(scenarios(info)[0], args.warmup, args.duration)["req_per_s"]
             result = run(scenario, args.warmup, args.duration)
+            if bare_before is not None:
+                result["bare_adjacent_req_per_s"] = bare_before
             result["check"] = facts
             result["loadavg_1m_after"] = round(os.getloadavg()[0], 2)  # shared machine: context
             results["scenarios"][name] = result
@@ -673,7 +686,8 @@ def main() -> dict:
         say("gunicorn stopped")
     bare = results["scenarios"]["bare"]["req_per_s"]
     for name, result in results["scenarios"].items():
-        result["ratio_to_bare"] = round(result["req_per_s"] / bare, 3)
+        reference = result.get("bare_adjacent_req_per_s", bare)
+        result["ratio_to_bare"] = round(result["req_per_s"] / reference, 3)
         if name in TARGETS:
             kind, bound = TARGETS[name]
             value = result["ratio_to_bare"] if kind == "ratio" else result["p95_ms"]

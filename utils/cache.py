@@ -5,6 +5,7 @@ and (b) a per-namespace "last updated" version that `bump()` changes on every wr
 invalidates all cached bodies of that namespace at once (old entries simply expire).
 """
 
+import logging
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -12,6 +13,8 @@ from typing import Any
 from django.core.cache import caches
 from rest_framework_extensions.key_constructor import bits
 from rest_framework_extensions.key_constructor.constructors import DefaultKeyConstructor
+
+logger = logging.getLogger(__name__)
 
 VERSION_KEY = "lastupdated:{namespace}"
 
@@ -50,6 +53,44 @@ def current_versions(namespaces: Iterable[str], *, known: dict[str, str] | None 
                     value = cache.get(version_key(ns)) or value
             versions[ns] = value
     return versions
+
+
+def get_many_and_count(
+    keys: list[str], counters: list[tuple[str, str, int]]
+) -> tuple[dict[str, Any], list[tuple[int, int]] | None]:
+    """`get_many(keys)` on the `default` cache plus, in the same Redis round trip, the throttle
+    counters `counters` (`(current key, previous key, ttl)`, see `utils.throttling.counters_for`):
+    `INCR`+`EXPIRE` of the current key, `GET` of the previous one.
+
+    Returns `(found, counts)`: `counts` is `[(current, previous)]` in `counters` order, or None when
+    nothing was counted (no counters, not a django-redis cache, or Redis failed: then `found` comes
+    from a plain `get_many`, which treats an outage as misses).
+    """
+    cache = _version_cache()
+    get_client = getattr(getattr(cache, "client", None), "get_client", None)
+    if not counters or get_client is None:
+        return (cache.get_many(keys) if keys else {}), None
+    try:
+        pipe = get_client(write=True).pipeline(transaction=False)
+        made = [cache.make_key(k) for k in keys]
+        if made:
+            pipe.mget(made)
+        for current, previous, ttl in counters:
+            pipe.incr(cache.make_key(current))
+            pipe.expire(cache.make_key(current), ttl)
+            pipe.get(cache.make_key(previous))
+        replies = pipe.execute()
+    except Exception:
+        logger.warning("cache: batched read failed, reading without counting", exc_info=True)
+        return (cache.get_many(keys) if keys else {}), None
+    found = {}
+    if made:
+        values = replies.pop(0)
+        found = {
+            k: cache.client.decode(v) for k, v in zip(keys, values, strict=True) if v is not None
+        }
+    counts = [(int(replies[i]), int(replies[i + 2] or 0)) for i in range(0, len(replies), 3)]
+    return found, counts
 
 
 def remember_versions(request: Any, found: dict[str, Any]) -> None:

@@ -48,6 +48,18 @@ class WindowCounterMixin:
     _previous: int = 0
     _elapsed: float = 0.0
 
+    def plan(self, request: Any, view: Any, now: float) -> tuple[str, str, int] | None:
+        """`(current key, previous key, ttl seconds)` this throttle counts `request` under at `now`
+        (None: not throttled). Lets a caller count it ahead, in a round trip it makes anyway
+        (`prepare_counts`)."""
+        if self.rate is None:
+            return None
+        key = self.get_cache_key(request, view)
+        if key is None:
+            return None
+        window = int(now // self.duration)
+        return f"{key}:{window}", f"{key}:{window - 1}", math.ceil(self.duration * 2) + 1
+
     def allow_request(self, request: Any, view: Any) -> bool:
         if self.rate is None:
             return True
@@ -59,8 +71,9 @@ class WindowCounterMixin:
         window, elapsed = divmod(self.now, self.duration)
         window = int(window)
         current_key, previous_key = f"{key}:{window}", f"{key}:{window - 1}"
+        counted = _prepared(request).pop(current_key, None)
         try:
-            current, previous = self._count(current_key, previous_key)
+            current, previous = counted or self._count(current_key, previous_key)
         except Exception:  # the cache is down: allow rather than fail every request
             logger.warning("throttle %s: counter store unavailable, request allowed", key)
             return True
@@ -133,6 +146,56 @@ class WindowCounterMixin:
             logger.warning("throttle %s: could not take back a rejected request", current_key)
 
 
+# --- counting ahead ------------------------------------------------------------------------------
+
+PREPARED_ATTR = "_throttle_counts"
+
+
+def _prepared(request: Any) -> dict[str, tuple[int, int]]:
+    return getattr(getattr(request, "_request", request), PREPARED_ATTR, None) or {}
+
+
+def counters_for(request: Any, view: Any, user: Any) -> list[tuple[str, str, int]]:
+    """The counters (see `WindowCounterMixin.plan`) the view's throttles will use for `user`.
+
+    For a caller that reads the `default` cache before the throttles run (the authentication) and
+    can count in the same round trip: pass the result to `utils.cache.get_many_and_count`, then
+    `prepare_counts`. Only counter throttles on the `default` cache are planned.
+    """
+    if view is None or not hasattr(view, "get_throttles"):
+        return []
+    from django.core.cache import cache as default_cache
+
+    probe = _Probe(user, getattr(request, "META", {}))
+    now = None
+    planned = []
+    for throttle in view.get_throttles():
+        if not isinstance(throttle, WindowCounterMixin) or throttle.cache is not default_cache:
+            continue
+        now = throttle.timer() if now is None else now
+        try:
+            plan = throttle.plan(probe, view, now)
+        except Exception:  # e.g. a scope without a rate: the throttle itself will say so
+            continue
+        if plan is not None:
+            planned.append(plan)
+    return planned
+
+
+def prepare_counts(request: Any, planned: list[tuple[str, str, int]], counts: list) -> None:
+    """Keep the `(current, previous)` counts of `planned` counters for this request's throttles,
+    which then use them instead of counting again (each once)."""
+    prepared = {plan[0]: count for plan, count in zip(planned, counts, strict=True)}
+    setattr(getattr(request, "_request", request), PREPARED_ATTR, prepared)
+
+
+class _Probe:
+    """The parts of a request a throttle key reads: the (prospective) user and `META`."""
+
+    def __init__(self, user: Any, meta: dict) -> None:
+        self.user, self.META = user, meta
+
+
 class AnonRateThrottle(WindowCounterMixin, throttling.AnonRateThrottle):
     """Scope `anon`: anonymous callers by IP (authenticated ones are not counted here)."""
 
@@ -144,13 +207,21 @@ class UserRateThrottle(WindowCounterMixin, throttling.UserRateThrottle):
 class ScopedRateThrottle(WindowCounterMixin, throttling.ScopedRateThrottle):
     """Scope from `view.throttle_scope` (no scope: not throttled); user id, else IP."""
 
-    def allow_request(self, request: Any, view: Any) -> bool:
+    def _scope_from(self, view: Any) -> bool:
         # as DRF's: the scope, hence the rate, is known only once called by the view
         self.scope = getattr(view, self.scope_attr, None)
         if not self.scope:
-            return True
+            return False
         self.rate = self.get_rate()
         self.num_requests, self.duration = self.parse_rate(self.rate)
+        return True
+
+    def plan(self, request: Any, view: Any, now: float) -> tuple[str, str, int] | None:
+        return super().plan(request, view, now) if self._scope_from(view) else None
+
+    def allow_request(self, request: Any, view: Any) -> bool:
+        if not self._scope_from(view):
+            return True
         return super().allow_request(request, view)
 
 

@@ -21,6 +21,7 @@ from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from apps.users.models import User
+from utils import cache as response_cache
 
 logger = logging.getLogger(__name__)
 
@@ -38,26 +39,35 @@ def load_user_state(user_id: int) -> dict | None:
     return load_user_state_with(user_id, ())[0]
 
 
-def load_user_state_with(user_id: int, keys: Sequence[str]) -> tuple[dict | None, dict[str, Any]]:
-    """As `load_user_state`, also reading `keys` of the `default` cache in the same round trip.
+def load_user_state_with(
+    user_id: int,
+    keys: Sequence[str],
+    counters: Sequence[tuple[str, str, int]] = (),
+) -> tuple[dict | None, dict[str, Any], list[tuple[int, int]] | None]:
+    """As `load_user_state`, also reading `keys` of the `default` cache and counting `counters`
+    (throttle windows, see `utils.cache.get_many_and_count`) in the same round trip.
 
-    Returns `(state or None, {key: value} for the keys found)`: one `get_many` (Redis `MGET`)
-    serves the caller's state and, e.g., the response-cache versions of the view it calls.
+    Returns `(state or None, {key: value} for the keys found, counts or None)`: one Redis pipeline
+    (`MGET` + `INCR`/`EXPIRE`/`GET` per counter) serves the caller's state, e.g. the response-cache
+    versions of the view it calls, and its throttle counts.
     """
     key = USER_STATE_KEY.format(id=user_id)
-    found = _cache().get_many([key, *keys]) if keys else {key: _cache().get(key)}
+    if keys or counters:
+        found, counts = response_cache.get_many_and_count([key, *keys], list(counters))
+    else:
+        found, counts = {key: _cache().get(key)}, None
     state = found.pop(key, None)
     if state is not None:
-        return state, found
+        return state, found, counts
     row = User.objects.filter(pk=user_id).values(*STATE_FIELDS).first()
     if row is None:
-        return None, found
+        return None, found, counts
     groups = list(
         User.groups.through.objects.filter(user_id=user_id).values_list("group__name", flat=True)
     )
     state = {**row, "groups": sorted(groups)}
     _cache().set(key, state, USER_STATE_TIMEOUT)
-    return state, found
+    return state, found, counts
 
 
 def user_from_state(state: dict) -> User:

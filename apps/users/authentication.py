@@ -13,6 +13,7 @@ from rest_framework_simplejwt.tokens import Token
 from apps.users.auth_state import load_user_state_with, user_from_state
 from apps.users.models import User
 from utils import cache as response_cache
+from utils import throttling
 
 VERIFIED_TOKENS_MAX = 4096  # per process
 
@@ -84,14 +85,23 @@ class JWTAuthentication(authentication.JWTAuthentication):
             user_id = int(validated_token[api_settings.USER_ID_CLAIM])
         except (KeyError, TypeError, ValueError):
             raise InvalidToken(_("Token contained no recognizable user identification")) from None
-        # the response-cache versions of a cached view come in the same round trip (one MGET)
+        # One Redis round trip: the user's state, the response-cache versions of a cached view and
+        # the view's throttle counters for this user (a request of a user found inactive is then
+        # counted too; it is answered 401 anyway).
         view = (getattr(self._request, "parser_context", None) or {}).get("view")
         namespaces = getattr(view, "cache_namespaces", ())
-        state, found = load_user_state_with(
-            user_id, [response_cache.version_key(ns) for ns in namespaces]
+        counters = (
+            throttling.counters_for(self._request, view, User(pk=user_id))
+            if self._request is not None
+            else []
+        )
+        state, found, counts = load_user_state_with(
+            user_id, [response_cache.version_key(ns) for ns in namespaces], counters
         )
         if namespaces:
             response_cache.remember_versions(self._request, found)
+        if counts is not None:
+            throttling.prepare_counts(self._request, counters, counts)
         if state is None:
             raise AuthenticationFailed(_("User not found"), code="user_not_found")
         if not state["is_active"]:
