@@ -49,7 +49,8 @@ class Topic(ModelsSetMixin):
 
     `answer` per type: 0/1 correct keys ("AC"), 2 "true"/"false", 3 JSON list of blanks, 4 free text.
     Soft-deleted with `is_delete`. The composite index (is_delete, update_time) serves the default list
-    ordering without a filesort (checked by `apps/work/tests/test_mariadb_explain.py`).
+    ordering without a filesort; (is_delete, label) lets the list's count read only that index
+    (both checked by `apps/work/tests/test_mariadb_explain.py`).
     """
 
     subject = models.TextField(verbose_name="题干")
@@ -74,6 +75,8 @@ class Topic(ModelsSetMixin):
         ordering = ["-update_time", "-id"]
         indexes = [
             models.Index(fields=["is_delete", "update_time"], name="topic_live_updated_idx"),
+            # covers the list's COUNT(*) (is_delete + label_id NOT IN exam labels): no row reads
+            models.Index(fields=["is_delete", "label"], name="topic_live_label_idx"),
         ]
 
     def __str__(self) -> str:
