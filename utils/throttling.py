@@ -189,6 +189,16 @@ def prepare_counts(request: Any, planned: list[tuple[str, str, int]], counts: li
     setattr(getattr(request, "_request", request), PREPARED_ATTR, prepared)
 
 
+class ProspectiveUser:
+    """What a throttle key reads of an authenticated user (`is_authenticated`, `pk`), before the
+    user is loaded: `counters_for(request, view, ProspectiveUser(user_id))`."""
+
+    is_authenticated = True
+
+    def __init__(self, pk: int) -> None:
+        self.pk = self.id = pk
+
+
 class _Probe:
     """The parts of a request a throttle key reads: the (prospective) user and `META`."""
 

@@ -91,7 +91,7 @@ class JWTAuthentication(authentication.JWTAuthentication):
         view = (getattr(self._request, "parser_context", None) or {}).get("view")
         namespaces = getattr(view, "cache_namespaces", ())
         counters = (
-            throttling.counters_for(self._request, view, User(pk=user_id))
+            throttling.counters_for(self._request, view, throttling.ProspectiveUser(user_id))
             if self._request is not None
             else []
         )
