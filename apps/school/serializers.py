@@ -51,6 +51,9 @@ class ClassesSerializer(serializers.ModelSerializer):
         return detail
 
 
+ID_MAX = 2**63 - 1  # the largest primary key (BigAutoField, SQLite INTEGER)
+
+
 class ClassesInputSerializer(serializers.Serializer):
     """Create/update body: `name` 1–30, `slogan` ≤500 or null, `member` [user id] (must exist)."""
 
@@ -65,7 +68,10 @@ class ClassesInputSerializer(serializers.Serializer):
     def validate_member(self, value: list[int]) -> list[int]:
         """All ids must be existing active users, else DRF's "Invalid pk" message (one query)."""
         ids = list(dict.fromkeys(value))
-        found = set(User.objects.filter(pk__in=ids, is_active=True).values_list("pk", flat=True))
+        in_range = [pk for pk in ids if 0 < pk <= ID_MAX]  # SQLite overflows on bigger ints
+        found = set(
+            User.objects.filter(pk__in=in_range, is_active=True).values_list("pk", flat=True)
+        )
         missing = [pk for pk in ids if pk not in found]
         if missing:
             message = PrimaryKeyRelatedField.default_error_messages["does_not_exist"]

@@ -188,6 +188,9 @@ class OrderListQuerySerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=Order.Status.choices, required=False)
 
 
+ID_MAX = 2**63 - 1  # the largest primary key (BigAutoField, SQLite INTEGER)
+
+
 @extend_schema_field({"type": "integer"})
 class OwnRowIdField(serializers.Field):
     """An id of one of the caller's rows, resolved by the serializer's `validate()`: accepts an
@@ -199,9 +202,12 @@ class OwnRowIdField(serializers.Field):
         if isinstance(data, bool) or not isinstance(data, (int, str)):
             self.fail("incorrect_type", data_type=type(data).__name__)
         try:
-            return int(data)
+            value = int(data)
         except ValueError:
             self.fail("incorrect_type", data_type=type(data).__name__)
+        if not 0 < value <= ID_MAX:  # no such row; a bigger int would overflow SQLite
+            self.fail("does_not_exist", pk_value=value)
+        return value
 
     def to_representation(self, value) -> int:
         return value
@@ -218,7 +224,7 @@ class OrderCreateInputSerializer(serializers.Serializer):
     address = OwnRowIdField()
     pay_method = serializers.ChoiceField(choices=Order.PayMethod.choices)
     cart = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), min_length=1, max_length=50
+        child=serializers.IntegerField(min_value=1, max_value=ID_MAX), min_length=1, max_length=50
     )
 
     def validate_cart(self, ids: list[int]) -> list[int]:

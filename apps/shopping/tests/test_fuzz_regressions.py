@@ -22,3 +22,23 @@ def test_commodity_image_schema_is_the_image_url():
     ref = op["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
     body = schema["components"]["schemas"][ref.rsplit("/", 1)[1]]
     assert set(body["properties"]) == {"image"}
+
+
+HUGE = 2**127  # past any primary key: SQLite raised OverflowError in the order inputs (500)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("field", ["address", "cart"])
+def test_huge_ids_in_an_order_are_400_not_500(client_for, field):
+    from apps.shopping.tests.factories import AddressFactory, ShoppingCartFactory, UserFactory
+
+    user = UserFactory()
+    body = {
+        "address": AddressFactory(user=user).pk,
+        "pay_method": 2,
+        "cart": [ShoppingCartFactory(user=user).pk],
+    }
+    body[field] = HUGE if field == "address" else [HUGE]
+    response = client_for(user).post("/api/shopping/orders/", body, format="json")
+    assert response.status_code == 400, response.content
+    assert field in response.json()
