@@ -31,7 +31,7 @@ Run: `.venv/bin/python bench/load.py [--duration 10] [--warmup 2] [--reindex]`. 
    body) rows spread over buyers and commodities — a Lua add-to-cart step would put a second
    request inside every measured one). Each scenario: `--warmup` s, then `--duration` s measured.
 4. **Report** req/s, p50, p95, errors and the ratio to the bare view of the same run (with
-   `--paired`: to a bare run measured right before the scenario); print a table,
+   `--paired`: to the mean of bare runs right before and after the scenario); print a table,
    write `bench/results/load.json`, stop gunicorn (and only what it started).
 """
 
@@ -637,8 +637,8 @@ def main() -> dict:
     parser.add_argument(
         "--paired",
         action="store_true",
-        help="re-measure bare right before each scenario and use that run for its ratio "
-        "(a shared machine's load drifts between scenarios)",
+        help="re-measure bare right before and after each scenario and use their mean for its "
+        "ratio (a shared machine's load drifts between scenarios)",
     )
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -670,12 +670,14 @@ def main() -> dict:
             if args.only and name != "bare" and name not in args.only:
                 continue
             facts = check(scenario, info)
-            bare_before = None
-            if args.paired and name != "bare":
-                bare_before = run(scenarios(info)[0], args.warmup, args.duration)["req_per_s"]
+            paired = args.paired and name != "bare"
+            if paired:
+                before = run(scenarios(info)[0], args.warmup, args.duration)["req_per_s"]
             result = run(scenario, args.warmup, args.duration)
-            if bare_before is not None:
-                result["bare_adjacent_req_per_s"] = bare_before
+            if paired:
+                after = run(scenarios(info)[0], args.warmup, args.duration)["req_per_s"]
+                result["bare_before_after_req_per_s"] = [before, after]
+                result["bare_adjacent_req_per_s"] = round((before + after) / 2, 1)
             result["check"] = facts
             result["loadavg_1m_after"] = round(os.getloadavg()[0], 2)  # shared machine: context
             results["scenarios"][name] = result
