@@ -18,6 +18,17 @@ class DomainError(Exception):
         self.extra = extra
         super().__init__(self.message)
 
+    def __reduce__(self) -> tuple:
+        # Celery pickles/serialises exceptions across retries: rebuild from message and extra,
+        # not by calling a subclass's own __init__ with the rendered message
+        return (_rebuild, (type(self), self.message, self.extra))
+
+
+def _rebuild(cls: type[DomainError], message: str, extra: dict[str, Any]) -> DomainError:
+    error = cls.__new__(cls)
+    DomainError.__init__(error, message, **extra)
+    return error
+
 
 class Conflict(DomainError):
     """A state conflict (409)."""
