@@ -15,16 +15,16 @@ from apps.work.visibility import sees_answers, sees_exam
 _OPTIONS = Prefetch("options", queryset=TopicOption.objects.order_by("key"))
 
 
-def topic_list_visible_to(*, user: Any) -> QuerySet[Topic]:
+def topic_list_visible_to(*, user: Any, prefetch: bool = True) -> QuerySet[Topic]:
     """Live topics the caller may read, newest `update_time` first. Source: DB.
 
     Teachers/staff: every non-deleted topic. Everyone else (students, plain users, anon): minus
-    topics whose label has `is_exam=True`. Labels and options are prefetched (one query each);
-    `user` is rendered as an id only.
+    topics whose label has `is_exam=True`. Labels and options are prefetched (one query each)
+    unless `prefetch` is false (for `topic_rows`); `user` is rendered as an id only.
     """
-    topics = Topic.objects.filter(is_delete=False).prefetch_related(
-        "label", Prefetch("options", queryset=TopicOption.objects.order_by("key"))
-    )
+    topics = Topic.objects.filter(is_delete=False)
+    if prefetch:
+        topics = topics.prefetch_related("label", _OPTIONS)
     if sees_exam(user):
         return topics
     # One table plus `NOT IN (exam label ids)`, no join: MariaDB then reads `topic` through

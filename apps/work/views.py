@@ -128,7 +128,9 @@ class TopicViewSet(CacheResponseMixin, TopicListMixin, viewsets.ModelViewSet):
         return CACHE_NAMESPACES
 
     def get_queryset(self):
-        return selectors.topic_list_visible_to(user=self.request.user)
+        # the list renders from rows (TopicListMixin): no prefetches to build and drop
+        prefetch = self.action != "list"
+        return selectors.topic_list_visible_to(user=self.request.user, prefetch=prefetch)
 
     def get_serializer_class(self):
         if self.action in ("create", "update", "partial_update"):
