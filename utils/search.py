@@ -8,7 +8,8 @@ that create it at once cannot end up with two write indices.
 Model-backed indices (`ModelIndex`: a soft-deletable model, its index body and document) get
 generic `sync_ids` (on-commit tasks, with `TASK_RETRY`), `rebuild_index` and `reconcile_index`;
 `text_query` / `highlight_request` / `search_ids` build and run searches, `highlight_terms` is the
-database backend's highlighter. Used by `apps.community.search` (index `article`).
+database backend's highlighter. Used by `apps.community.search` (index `article`) and
+`apps.work.search` (index `topic`).
 
 Errors: a cluster that cannot be reached (connection refused/reset, timeout) or that answers 5xx is
 raised as `utils.exceptions.SearchUnavailable` by `unavailable_as_503()`; other API errors propagate.
@@ -316,14 +317,14 @@ def to_version(moment: datetime) -> int:
     return (moment - EPOCH) // timedelta(microseconds=1)
 
 
-# --- shared by every app's search module (added for the community `article` index) ----------------
-# The topic index (`apps.work.search`) predates these and still has its own copies of the query,
-# highlight, sync, rebuild and reconcile code; it can move onto them without behaviour change.
+# --- shared by every app's search module (`article` and `topic` indices) ---------------------------
 
 PRE_TAG, POST_TAG = '<em class="hl">', "</em>"
 MIN_SHOULD_MATCH = "2<75%"  # queries of ≤2 tokens need all; longer ones 75% of their tokens
 SYNC_CHUNK = 1000  # rows read per query while syncing
 REBUILD_MARGIN = timedelta(seconds=5)  # catch-up window before a rebuild's start
+# only what `search_ids` reads: less JSON to send and parse
+SEARCH_FILTER_PATH = ("hits.total.value", "hits.hits._id", "hits.hits.highlight")
 
 # Celery options of every index task: retry with jittered exponential backoff while the cluster
 # cannot be reached (`SearchUnavailable` also covers bulk items rejected with 429/503).
@@ -402,12 +403,15 @@ class SearchHit:
 def search_ids(name: str, body: Mapping[str, Any]) -> tuple[int, list[SearchHit]]:
     """Run `body` against alias `name`: `(total hits, hits in order)`. Missing index → `(0, [])`.
 
-    Raises `SearchUnavailable` when the cluster cannot be reached (or no URL is configured).
+    Only `SEARCH_FILTER_PATH` is asked back (ids, total, highlights). Raises `SearchUnavailable`
+    when the cluster cannot be reached (or no URL is configured).
     """
     with unavailable_as_503():
         client = get_client()
         try:
-            response = client.search(index=alias_name(name), **dict(body))
+            response = client.search(
+                index=alias_name(name), filter_path=list(SEARCH_FILTER_PATH), **dict(body)
+            )
         except NotFoundError:
             return 0, []
     hits = [
@@ -415,7 +419,7 @@ def search_ids(name: str, body: Mapping[str, Any]) -> tuple[int, list[SearchHit]
             id=int(hit["_id"]),
             highlight={k: v[0] for k, v in (hit.get("highlight") or {}).items() if v},
         )
-        for hit in response["hits"]["hits"]
+        for hit in response["hits"].get("hits", ())  # filter_path drops an empty list
     ]
     return int(response["hits"]["total"]["value"]), hits
 
@@ -467,12 +471,17 @@ class ModelIndex:
     `document` needs already joined (deleted rows included); `document(row)` → `_source`.
     Documents carry external versions (`update_time` in µs, `external_gte`), so an older state
     arriving late never overwrites a newer one.
+
+    `on_searchable()` (optional, e.g. a response-cache bump): when set, `sync_ids` returns only once
+    its writes are searchable (it refreshes the alias unless `refresh` already waited) and then
+    calls it; `rebuild_index` calls it once more after its catch-up.
     """
 
     name: str
     body: Callable[[Elasticsearch], dict[str, Any]]
     queryset: Callable[[], Any]
     document: Callable[[Any], dict[str, Any]]
+    on_searchable: Callable[[], None] | None = None
 
     def ensure(self, client: Elasticsearch) -> str:
         """The alias, created over an empty `<prefix><name>_v0` when missing."""
@@ -536,8 +545,10 @@ def sync_ids(
     """Mirror rows `ids` into `spec`'s alias: upsert live rows, delete deleted or missing ones.
 
     Idempotent (external versions); no-op with the database backend; creates the alias when
-    missing. Raises `SearchUnavailable` when the cluster is unreachable or rejects items for load
-    (429/503), so a Celery task retries.
+    missing. With `spec.on_searchable`, waits until the writes are searchable (`refresh`: "wait_for"
+    waits for the next refresh; false refreshes the alias now) and then calls it. Raises
+    `SearchUnavailable` when the cluster is unreachable or rejects items for load (429/503), so a
+    Celery task retries.
     """
     ids = sorted({int(i) for i in ids})
     if not ids or not use_elasticsearch():
@@ -549,6 +560,10 @@ def sync_ids(
         result = bulk(
             client, _sync_actions(spec, ids, alias, counts), refresh=refresh, progress=progress
         )
+        if spec.on_searchable is not None and not refresh:
+            client.indices.refresh(index=alias)  # searchable before `on_searchable`
+    if spec.on_searchable is not None:
+        spec.on_searchable()
     overloaded = [i for i in result.errors if next(iter(i.values())).get("status") in (429, 503)]
     if overloaded:
         raise SearchUnavailable(reason=f"{len(overloaded)} bulk items rejected")
@@ -579,10 +594,12 @@ def rebuild_index(
     on_total: Callable[[int], None] | None = None,
     progress: Callable[[int], None] | None = None,
     chunk_size: int = BULK_CHUNK,
+    refresh: bool | str = False,
 ) -> RebuildResult:
     """Zero-downtime rebuild: load every live row into a new versioned index (no refresh, no
     replicas while loading), swap the alias in one request, delete the old index, then re-sync
-    rows written meanwhile (`update_time` since the start minus `REBUILD_MARGIN`).
+    rows written meanwhile (`update_time` since the start minus `REBUILD_MARGIN`; `refresh` is
+    that sync's refresh mode) and call `spec.on_searchable` when set.
 
     `on_total(n)` gets the number of rows, `progress(k)` counts documents sent. Raises
     `SearchUnavailable` (unreachable / database backend) or `RuntimeError` (items rejected; the
@@ -632,7 +649,9 @@ def rebuild_index(
         .filter(update_time__gte=started - REBUILD_MARGIN)
         .values_list("pk", flat=True)
     )
-    sync_ids(spec, changed)
+    sync_ids(spec, changed, refresh=refresh)
+    if spec.on_searchable is not None:
+        spec.on_searchable()
     logger.info("%s index rebuilt: %s (%d docs, old %s)", spec.name, new, result.ok, old)
     return RebuildResult(
         index=new, count=result.ok, old=old, caught_up=len(changed), seconds=seconds

@@ -2,7 +2,7 @@
 
 The logic lives in `apps.work.search`. Tasks take ids (never model instances), are idempotent
 (documents carry external versions, deletes of absent documents are fine) and retry with jittered
-exponential backoff while Elasticsearch is unreachable. Syncs wait until their writes are
+exponential backoff while Elasticsearch is unreachable (`utils.search.TASK_RETRY`). Syncs wait until their writes are
 searchable (`refresh="wait_for"`); `sync_topics` then drops the cached search bodies. With the
 database search backend (no ELASTICSEARCH_URL) they do nothing. Queue: `search`
 (settings.CELERY_TASK_ROUTES).
@@ -11,19 +11,8 @@ database search backend (no ELASTICSEARCH_URL) they do nothing. Queue: `search`
 from typing import Any
 
 from celery import shared_task
-from elasticsearch import ConnectionError as ESConnectionError
-from elasticsearch import ConnectionTimeout
 
-from utils.exceptions import SearchUnavailable
-
-RETRY_ON = (SearchUnavailable, ESConnectionError, ConnectionTimeout, ConnectionError, TimeoutError)
-RETRY = {
-    "autoretry_for": RETRY_ON,
-    "retry_backoff": 2,  # seconds, doubled per try
-    "retry_backoff_max": 600,  # seconds
-    "retry_jitter": True,
-    "max_retries": 8,
-}
+from utils.search import TASK_RETRY as RETRY  # jittered exponential backoff while ES is down
 
 
 @shared_task(**RETRY)
