@@ -136,6 +136,27 @@ def index_settings() -> dict[str, Any]:
     }
 
 
+def index_body(
+    client: Elasticsearch, *, text_fields: tuple[str, ...], fields: dict[str, dict]
+) -> dict[str, Any]:
+    """Settings and explicit (`dynamic: strict`) mapping of a versioned index.
+
+    `text_fields` get the Chinese analyzer the server has (`chinese_analyzers`: IK, smartcn, cjk,
+    else `standard`, one token per Han character), recorded in the mapping's `_meta`; `fields`
+    are the other properties, as ES mapping dicts. Results are capped at 10,000 (search window).
+    """
+    index_analyzer, search_analyzer = chinese_analyzers(client)
+    text = {"type": "text", "analyzer": index_analyzer, "search_analyzer": search_analyzer}
+    return {
+        "settings": {**index_settings(), "max_result_window": 10_000},
+        "mappings": {
+            "dynamic": "strict",
+            "_meta": {"analyzer": index_analyzer, "search_analyzer": search_analyzer},
+            "properties": {**dict.fromkeys(text_fields, text), **fields},
+        },
+    }
+
+
 # --- aliases and versioned indices -----------------------------------------------------------------
 
 

@@ -66,24 +66,17 @@ def article_index_body(client: Elasticsearch) -> dict[str, Any]:
     """Settings and explicit (`dynamic: strict`) mapping of an `article` index. `title` and
     `content` use IK when the server has it, else smartcn, `cjk` or `standard` (one token per Han
     character), recorded in `_meta`."""
-    index_analyzer, search_analyzer = es.chinese_analyzers(client)
-    text = {"type": "text", "analyzer": index_analyzer, "search_analyzer": search_analyzer}
-    return {
-        "settings": {**es.index_settings(), "max_result_window": 10_000},
-        "mappings": {
-            "dynamic": "strict",
-            "_meta": {"analyzer": index_analyzer, "search_analyzer": search_analyzer},
-            "properties": {
-                "id": {"type": "long"},
-                "title": text,
-                "content": text,
-                "user": {"type": "long"},
-                "user_name": {"type": "keyword"},
-                "create_time": {"type": "date"},
-                "update_time": {"type": "date"},
-            },
+    return es.index_body(
+        client,
+        text_fields=("title", "content"),
+        fields={
+            "id": {"type": "long"},
+            "user": {"type": "long"},
+            "user_name": {"type": "keyword"},
+            "create_time": {"type": "date"},
+            "update_time": {"type": "date"},
         },
-    }
+    )
 
 
 def article_document(article: Article) -> dict[str, Any]:

@@ -63,30 +63,21 @@ def topic_index_body(client: Elasticsearch) -> dict[str, Any]:
     when installed, else smartcn, `cjk`, or `standard` (one token per Han character). The choice is
     recorded in the mapping's `_meta`.
     """
-    index_analyzer, search_analyzer = es.chinese_analyzers(client)
-    text = {"type": "text", "analyzer": index_analyzer, "search_analyzer": search_analyzer}
-    return {
-        "settings": {**es.index_settings(), "max_result_window": 10_000},
-        "mappings": {
-            "dynamic": "strict",
-            "_meta": {"analyzer": index_analyzer, "search_analyzer": search_analyzer},
-            "properties": {
-                "id": {"type": "long"},
-                "subject": text,
-                "description": text,
-                "answer": text,
-                "options": text,
-                "type": {"type": "byte"},
-                "score": {"type": "float"},
-                "label": {"type": "long"},
-                "label_name": {"type": "keyword"},
-                "label_is_exam": {"type": "boolean"},
-                "user": {"type": "long"},
-                "create_time": {"type": "date"},
-                "update_time": {"type": "date"},
-            },
+    return es.index_body(
+        client,
+        text_fields=("subject", "description", "answer", "options"),
+        fields={
+            "id": {"type": "long"},
+            "type": {"type": "byte"},
+            "score": {"type": "float"},
+            "label": {"type": "long"},
+            "label_name": {"type": "keyword"},
+            "label_is_exam": {"type": "boolean"},
+            "user": {"type": "long"},
+            "create_time": {"type": "date"},
+            "update_time": {"type": "date"},
         },
-    }
+    )
 
 
 def topic_document(topic: Topic) -> dict[str, Any]:
