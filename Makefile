@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 APT_PACKAGES := python3-venv python3-dev build-essential pkg-config libmariadb-dev nginx-light \
-	chromium fonts-wqy-microhei
+	chromium fonts-wqy-microhei systemd
 
 # The test environment: real MariaDB, Redis, Elasticsearch (started by tests/services/*.sh).
 export MARIADB_PORT ?= 3306

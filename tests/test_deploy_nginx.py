@@ -4,7 +4,7 @@ The compose template (docker/nginx/templates/stsys.conf.template) is rendered li
 does (envsubst of NGINX_SERVER_NAME) with its upstream host names pointed at local ports: gunicorn
 with deploy/gunicorn.conf.py and the production env, and a plain HTTP server standing in for the
 FastDFS storage nginx. Needs the `nginx` binary (Debian package nginx-light or nginx); without it
-the tests are skipped.
+the tests fail under CI and are skipped elsewhere.
 """
 
 import http.client
@@ -18,11 +18,17 @@ from pathlib import Path
 
 import pytest
 
+from conftest import require_service
 from tests.test_deploy_compose import _free_port, production_env
 
 ROOT = Path(__file__).resolve().parent.parent
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
-pytestmark = pytest.mark.skipif(NGINX is None, reason="nginx binary not installed")
+
+
+@pytest.fixture(autouse=True)
+def _nginx_installed() -> None:
+    """Under CI a missing nginx fails these tests (root conftest.require_service)."""
+    require_service("nginx", NGINX is not None, "Debian package nginx-light")
 
 
 def _main_conf(tmp: Path, site: Path) -> Path:
@@ -66,7 +72,7 @@ def _wait_port(port: int, proc: subprocess.Popen, timeout: float = 30) -> None:
 
 def test_deploy_site_passes_nginx_t(tmp_path: Path) -> None:
     if not shutil.which("openssl"):
-        pytest.skip("openssl missing")
+        require_service("openssl", False, "Debian package openssl")
     key, cert = _self_signed(tmp_path)
     site = tmp_path / "stsys.conf"
     text = (ROOT / "deploy" / "nginx" / "stsys.conf").read_text()
