@@ -227,3 +227,19 @@ def test_a_cached_search_sees_a_topic_once_the_index_has_it(
     body = client.get(SEARCH, {"text": "琵琶行"}).json()
     assert body["count"] == 1
     assert body["results"][0]["id"] == topic.pk
+
+
+@pytest.mark.django_db
+def test_compiled_page_and_hydration_sql_follow_later_writes(bank, student, teacher):
+    label, _ = bank
+    first = selectors.topic_page_rows(user=student, offset=0, limit=10)  # compiles (or reuses)
+    ids = [r["id"] for r in first]
+    assert ids == list(selectors.topic_list_visible_to(user=student).values_list("pk", flat=True))
+    assert [r["id"] for r in selectors.topic_page_rows(user=student, offset=1, limit=2)] == ids[1:3]
+    assert selectors.topic_rows_by_ids(user=student, ids=ids[:2])[1]["id"] == ids[1]
+    services.label_update(label=label, data={"is_exam": True})  # the same SQL, run again
+    assert selectors.topic_page_rows(user=student, offset=0, limit=10) == []
+    assert selectors.topic_rows_by_ids(user=student, ids=ids[:2]) == []
+    teacher_rows = selectors.topic_page_rows(user=teacher, offset=0, limit=10)
+    assert len(teacher_rows) == 6
+    assert all("answer" in r for r in teacher_rows)
