@@ -149,13 +149,14 @@ def _compiled(rows: QuerySet, *, using: str) -> tuple[str, tuple, list[str], lis
 
 def _page_statement(*, user: Any, using: str) -> tuple[str, tuple, list[str], list]:
     """`(sql, params, columns, converters)` of `topic_rows(topic_list_visible_to(user))` (ORDER BY
-    included) with `LIMIT %s OFFSET %s` appended, compiled once per (connection, view) and reused.
+    included) with `LIMIT %s OFFSET %s` appended, compiled once per (database alias, view) and
+    reused: the SQL depends only on the alias's backend, so every thread shares it.
 
     The SQL is Django's own compilation of the selector queryset, so the visibility policy stays
     the one above; only the per-request building and compiling is skipped.
     """
     answers = sees_answers(user)
-    key = ("page", id(connections[using]), sees_exam(user), answers)
+    key = ("page", using, connections[using].vendor, sees_exam(user), answers)
     statement = _COMPILED.get(key)
     if statement is None:
         rows = topic_rows(topic_list_visible_to(user=user, prefetch=False), answers=answers)
@@ -169,7 +170,7 @@ def _by_ids_statement(*, user: Any, n: int, using: str) -> tuple[str, tuple, lis
     """As `_page_statement` for `topic_rows(visible.filter(pk__in=<n ids>))`, unordered; the
     params hold `_ID_SENTINEL - i` where the i-th id goes (see `_fetch_rows`)."""
     answers = sees_answers(user)
-    key = ("ids", id(connections[using]), sees_exam(user), answers, n)
+    key = ("ids", using, connections[using].vendor, sees_exam(user), answers, n)
     statement = _COMPILED.get(key)
     if statement is None:
         sentinels = [_ID_SENTINEL - i for i in range(n)]
