@@ -1,7 +1,6 @@
 """Celery tasks of the shopping app: ids in, work in services; each is safe to run twice."""
 
 import logging
-import smtplib
 
 from celery import shared_task
 from django.core.mail import send_mail
@@ -9,16 +8,12 @@ from django.core.mail import send_mail
 from apps.shopping import services
 from apps.shopping.exceptions import PaymentUnavailable
 from apps.shopping.models import Order
+from utils.mail import MAIL_TASK_RETRY
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(
-    autoretry_for=(smtplib.SMTPException, OSError),
-    retry_backoff=True,
-    retry_backoff_max=600,
-    max_retries=8,
-)
+@shared_task(**MAIL_TASK_RETRY)
 def send_order_paid_mail(order_id: str) -> bool:
     """Mail the buyer that order `order_id` is paid (payment follow-up, after the notify commit).
 

@@ -1,23 +1,18 @@
 """Celery tasks of the users app: ids in, work in services; safe to run twice."""
 
 import logging
-import smtplib
 
 from celery import shared_task
 from django.core.mail import send_mail
 
 from apps.users.models import User
 from apps.users.services import set_password_link
+from utils.mail import MAIL_TASK_RETRY
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(
-    autoretry_for=(smtplib.SMTPException, OSError),
-    retry_backoff=True,
-    retry_backoff_max=600,
-    max_retries=8,
-)
+@shared_task(**MAIL_TASK_RETRY)
 def send_set_password_mail(user_id: int, classes_id: int | None = None) -> bool:
     """Mail user `user_id` a one-time set-password link (built here, never queued).
 
