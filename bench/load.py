@@ -43,6 +43,7 @@ import json
 import os
 import platform
 import re
+import resource
 import secrets
 import shutil
 import signal
@@ -601,11 +602,60 @@ def wrk(script: Path, seconds: float, first: int, tag: str) -> dict:
     return json.loads(match.group(1))
 
 
+CPU_GROUPS = {  # label: how a process is recognised (psutil name / command line)
+    "web": lambda name, cmd: "gunicorn" in cmd,
+    "elasticsearch": lambda name, cmd: name == "java" and "elasticsearch" in cmd,
+    "mariadb": lambda name, cmd: name in ("mariadbd", "mysqld"),
+    "redis": lambda name, cmd: name == "redis-server",
+}
+
+
+def cpu_seconds() -> dict[int, tuple[str, float]]:
+    """`{pid: (group, user+system CPU seconds)}` of the processes in `CPU_GROUPS` (psutil)."""
+    import psutil
+
+    out: dict[int, tuple[str, float]] = {}
+    for proc in psutil.process_iter(["name", "cmdline", "cpu_times"]):
+        info = proc.info
+        if info["cpu_times"] is None:
+            continue
+        cmd = " ".join(info["cmdline"] or ())
+        for group, matches in CPU_GROUPS.items():
+            if matches(info["name"] or "", cmd):
+                out[proc.pid] = (group, info["cpu_times"].user + info["cpu_times"].system)
+                break
+    return out
+
+
+def children_cpu_seconds() -> float:
+    """User+system CPU seconds of this process's finished children (wrk runs as one)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def cpu_ms_per_request(
+    before: dict, after: dict, requests: int, wrk_seconds: float
+) -> dict[str, float]:
+    """CPU milliseconds per request by group between two `cpu_seconds()` snapshots (processes
+    that started meanwhile count from 0), plus `wrk` (the load generator, `wrk_seconds`) and
+    `total`."""
+    totals: dict[str, float] = {"wrk": wrk_seconds}
+    for pid, (group, seconds) in after.items():
+        spent = seconds - before.get(pid, (group, 0.0))[1]
+        totals[group] = totals.get(group, 0.0) + spent
+    total = sum(totals.values())
+    out = {g: round(v * 1000 / max(requests, 1), 2) for g, v in sorted(totals.items()) if v > 0}
+    out["total"] = round(total * 1000 / max(requests, 1), 2)
+    return out
+
+
 def run(scenario: dict, warmup: float, duration: float) -> dict:
     script = write_lua(scenario)
     warm = wrk(script, warmup, 0, "w")
     first = warm["next_index"] if scenario.get("once") else 0
+    cpu_before, wrk_before = cpu_seconds(), children_cpu_seconds()
     raw = wrk(script, duration, first, "m")
+    cpu_after, wrk_cpu = cpu_seconds(), children_cpu_seconds() - wrk_before
     if scenario.get("once") and raw["next_index"] > len(scenario["requests"]) - 1:
         raise SystemExit(f"{scenario['name']}: ran out of pre-created cart rows")
     seconds = raw["duration_us"] / 1e6
@@ -620,6 +670,9 @@ def run(scenario: dict, warmup: float, duration: float) -> dict:
         "errors": errors,
         "error_detail": {k: raw[k] for k in ("connect", "read", "write", "status", "timeout")},
         "warmup_requests": warm["requests"],
+        # where the machine's 2 cores went during the measured run, per request (all processes
+        # of each group; the machine is shared, so other work does not show here)
+        "cpu_ms_per_request": cpu_ms_per_request(cpu_before, cpu_after, raw["requests"], wrk_cpu),
     }
 
 
@@ -682,7 +735,8 @@ def main() -> dict:
             result["loadavg_1m_after"] = round(os.getloadavg()[0], 2)  # shared machine: context
             results["scenarios"][name] = result
             say(f"{name:>16}: {result['req_per_s']:8.1f} req/s  p50 {result['p50_ms']:7.2f} ms  "
-                f"p95 {result['p95_ms']:7.2f} ms  errors {result['errors']}")  # fmt: skip
+                f"p95 {result['p95_ms']:7.2f} ms  errors {result['errors']}  "
+                f"CPU ms/request {result['cpu_ms_per_request']}")  # fmt: skip
     finally:
         stop_server(server)
         say("gunicorn stopped")

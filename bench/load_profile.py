@@ -6,7 +6,8 @@ sends the requests through Django's full WSGI stack in this process (`django.tes
 middleware, DRF, auth, throttles, caches; no gunicorn/network), prints the mean in-process
 milliseconds per request, SQL queries and Redis commands per request, and writes a pyinstrument
 call tree to `var/bench-load/profile-<scenario>.txt` (pyinstrument is a dev tool; install it in
-the venv only). Scenarios: bare, area, topics_warm, topics_uncached, search, thread.
+the venv only). Scenarios: bare, area, topics_warm, topics_uncached, search, search_uncached, thread
+(`*_uncached`: a distinct `_nc` per request, as in bench/load.py).
 """
 
 import argparse
@@ -29,6 +30,7 @@ def paths(article: int) -> dict[str, list[str]]:
         "topics_warm": [topics],
         "topics_uncached": [topics],
         "search": search,
+        "search_uncached": search,
         "thread": [f"/api/community/comments/?article={article}"],
     }
 
@@ -102,7 +104,7 @@ def main() -> None:
 
         def one(name: str = name, cycle=cycle) -> int:
             path = next(cycle)
-            if name == "topics_uncached":
+            if name.endswith("_uncached"):
                 path += f"&_nc=p{time.time_ns()}-{next(counter)}"
             return client.get(path).status_code
 

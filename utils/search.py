@@ -342,6 +342,7 @@ def to_version(moment: datetime) -> int:
 
 PRE_TAG, POST_TAG = '<em class="hl">', "</em>"
 MIN_SHOULD_MATCH = "2<75%"  # queries of ≤2 tokens need all; longer ones 75% of their tokens
+PHRASE_WINDOW = 100  # top hits per shard re-ranked by `phrase_rescore`
 SYNC_CHUNK = 1000  # rows read per query while syncing
 REBUILD_MARGIN = timedelta(seconds=5)  # catch-up window before a rebuild's start
 # only what `search_ids` reads: less JSON to send and parse
@@ -373,8 +374,8 @@ def text_query(
     text: str, fields: Sequence[str], *, min_should_match: str = MIN_SHOULD_MATCH
 ) -> dict[str, Any]:
     """A `bool` query for user text over `fields` (boosts allowed, e.g. `"title^3"`): every hit
-    matches `min_should_match` of the analysed tokens (`best_fields`); exact phrases score 2× more.
-    Filters can be added under `["bool"]["filter"]`."""
+    matches `min_should_match` of the analysed tokens (`best_fields`). Filters can be added under
+    `["bool"]["filter"]`. Exact phrases rank higher through `phrase_rescore`, not here."""
     return {
         "bool": {
             "must": [
@@ -386,18 +387,31 @@ def text_query(
                         "minimum_should_match": min_should_match,
                     }
                 }
-            ],
-            "should": [
-                {
-                    "multi_match": {
-                        "query": text,
-                        "fields": list(fields),
-                        "type": "phrase",
-                        "boost": 2,
-                    }
-                }
-            ],
+            ]
         }
+    }
+
+
+def phrase_rescore(text: str, fields: Sequence[str], *, window: int = PHRASE_WINDOW) -> dict:
+    """The `rescore` part of a search body: among the top `window` hits (per shard) of
+    `text_query`, a hit containing `text` as a phrase in one of `fields` scores
+    `query score + 2 × phrase score` — what a `should` phrase clause gives, but the positions are
+    read for `window` documents instead of every match (issue 7; see bench/load.py).
+
+    The window is constant, so pages do not shift between requests; hits past it keep the query
+    order. Elasticsearch refuses an explicit `sort` with `rescore`: the order is by score, ties in
+    index order. Source: Elasticsearch reference, "Filter search results › Rescore filtered search
+    results" (`rescore`, `window_size`, `query_weight`, `rescore_query_weight`).
+    """
+    return {
+        "window_size": window,
+        "query": {
+            "rescore_query": {
+                "multi_match": {"query": text, "fields": list(fields), "type": "phrase"}
+            },
+            "query_weight": 1,
+            "rescore_query_weight": 2,
+        },
     }
 
 

@@ -156,7 +156,7 @@ def build_query(*, text: str, offset: int, limit: int) -> dict[str, Any]:
         body["sort"] = [{"create_time": "desc"}, {"id": "desc"}]
         return body
     body["query"] = es.text_query(text, FIELDS)
-    body["sort"] = ["_score", {"create_time": "desc"}, {"id": "desc"}]
+    body["rescore"] = es.phrase_rescore(text, FIELDS)  # by score: ES allows no `sort` with it
     body["highlight"] = es.highlight_request(HIGHLIGHT)
     return body
 

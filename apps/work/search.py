@@ -172,9 +172,10 @@ def build_query(
         body["query"] = {"bool": {"filter": filters}}
         body["sort"] = [{"update_time": "desc"}, {"id": "desc"}]
         return body
-    body["query"] = es.text_query(text, TEACHER_FIELDS if sees_answers(user) else STUDENT_FIELDS)
+    fields = TEACHER_FIELDS if sees_answers(user) else STUDENT_FIELDS
+    body["query"] = es.text_query(text, fields)
     body["query"]["bool"]["filter"] = filters
-    body["sort"] = ["_score", {"update_time": "desc"}, {"id": "desc"}]
+    body["rescore"] = es.phrase_rescore(text, fields)  # by score: ES allows no `sort` with it
     body["highlight"] = es.highlight_request(
         {name: {"number_of_fragments": 0} for name in HIGHLIGHT_FIELDS}
     )
