@@ -3,6 +3,11 @@
 Every key holds (a) the caller's visibility bucket (`role`, API.md §1.7), optionally the user id,
 and (b) a per-namespace "last updated" version that `bump()` changes on every write, so a write
 invalidates all cached bodies of that namespace at once (old entries simply expire).
+
+Because such a key names one immutable body, `versioned_cache_response` /
+`VersionedCacheResponseMixin` also keep a per-process copy (the `local` cache) in front of the
+shared one: a warm read then costs the one Redis round trip that reads the caller's auth state,
+versions and throttle counters together (`apps.users.authentication`), not a second one.
 """
 
 import logging
@@ -10,9 +15,13 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import caches
+from django.core.cache.backends.locmem import LocMemCache
+from rest_framework_extensions.cache.decorators import CacheResponse
 from rest_framework_extensions.key_constructor import bits
 from rest_framework_extensions.key_constructor.constructors import DefaultKeyConstructor
+from rest_framework_extensions.settings import extensions_api_settings
 
 logger = logging.getLogger(__name__)
 
@@ -153,3 +162,110 @@ class PerUserKeyConstructor(VisibilityKeyConstructor):
     """As `VisibilityKeyConstructor`, plus the user id, for bodies rendered per user."""
 
     user = bits.UserKeyBit()
+
+
+# --- per-process copies of versioned bodies ---------------------------------------------------------
+
+LOCAL_CACHE = "local"  # settings.CACHES alias of the per-process LocMemCache
+LOCAL_MAX_BYTES = 256 * 1024  # bodies larger than this are not copied into process memory
+
+
+class LocalFirstCache:
+    """The `get`/`set` that drf-extensions' `CacheResponse` uses, over a shared cache with a
+    per-process copy (`caches[LOCAL_CACHE]`, Django's LocMemCache: LRU-culled at its
+    `MAX_ENTRIES`, thread-safe) read first.
+
+    Only for keys that name an immutable value, i.e. embed the current versions of everything the
+    value depends on (`VersionKeyBit`): a process can then never serve a copy that another
+    process has invalidated, because a write changes the version and with it the key.
+    Values are `(content bytes, status, headers)` triples; those over `LOCAL_MAX_BYTES` of
+    content stay in the shared cache only. The local copy lives at most as long as `timeout`.
+    """
+
+    def __init__(self, shared: Any, local_alias: str = LOCAL_CACHE) -> None:
+        self.shared, self.local_alias = shared, local_alias
+
+    @property
+    def local(self) -> Any:
+        return caches[self.local_alias]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        value = self.local.get(key)
+        if value is not None:
+            return value
+        value = self.shared.get(key, default)
+        if value is not None and value is not default and _small(value):
+            self.local.set(key, value, self._local_timeout(None))
+        return value
+
+    def set(self, key: str, value: Any, timeout: Any = None) -> None:
+        self.shared.set(key, value, timeout)
+        if _small(value):
+            self.local.set(key, value, self._local_timeout(timeout))
+
+    def _local_timeout(self, timeout: Any) -> Any:
+        default = self.local.default_timeout
+        return default if timeout is None else min(timeout, default)
+
+
+def _small(value: Any) -> bool:
+    content = value[0] if isinstance(value, tuple) and value else b""
+    return isinstance(content, bytes | str) and len(content) <= LOCAL_MAX_BYTES
+
+
+def local_copies_enabled(shared: Any) -> bool:
+    """True when a `local` cache is configured and `shared` is not itself process memory."""
+    return LOCAL_CACHE in settings.CACHES and not isinstance(shared, LocMemCache)
+
+
+class VersionedCacheResponse(CacheResponse):
+    """drf-extensions' `cache_response` that also serves bodies from a per-process copy
+    (`LocalFirstCache`) — but only for a view with `cache_namespaces` whose key function has a
+    `VersionKeyBit`, i.e. whose keys change with every write. Otherwise it is `cache_response`.
+
+    Same arguments as `cache_response` (`timeout` seconds, `key_func` object or view attribute
+    name, `cache` alias, `cache_errors`). Thread-safe: the decorator is shared by every request,
+    so the local-first variant is a second, fixed instance rather than a swapped attribute.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._with_copies = CacheResponse(*args, **kwargs)
+        self._with_copies.cache = LocalFirstCache(self.cache)
+
+    def process_cache_response(self, view_instance, view_method, request, args, kwargs):
+        if self._versioned(view_instance) and local_copies_enabled(self.cache):
+            target = self._with_copies
+        else:
+            target = super()
+        return target.process_cache_response(view_instance, view_method, request, args, kwargs)
+
+    def _versioned(self, view_instance: Any) -> bool:
+        key_func = self.key_func
+        if isinstance(key_func, str):
+            key_func = getattr(view_instance, key_func)
+        bits_ = getattr(key_func, "bits", None) or {}
+        has_versions = any(isinstance(b, VersionKeyBit) for b in bits_.values())
+        return has_versions and bool(getattr(view_instance, "cache_namespaces", ()))
+
+
+versioned_cache_response = VersionedCacheResponse
+
+
+class VersionedCacheResponseMixin:
+    """`CacheResponseMixin` (list + retrieve cached) with `versioned_cache_response`; set
+    `list_cache_key_func` / `object_cache_key_func` (e.g. `VisibilityKeyConstructor()`) and
+    `cache_namespaces` on the view."""
+
+    list_cache_timeout = extensions_api_settings.DEFAULT_CACHE_RESPONSE_TIMEOUT  # seconds
+    object_cache_timeout = extensions_api_settings.DEFAULT_CACHE_RESPONSE_TIMEOUT
+    list_cache_key_func: Any = None
+    object_cache_key_func: Any = None
+
+    @versioned_cache_response(key_func="list_cache_key_func", timeout="list_cache_timeout")
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @versioned_cache_response(key_func="object_cache_key_func", timeout="object_cache_timeout")
+    def retrieve(self, request, *args, **kwargs):
+        return super().retrieve(request, *args, **kwargs)

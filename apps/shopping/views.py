@@ -16,14 +16,13 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_extensions.cache.mixins import CacheResponseMixin
 
 from apps.shopping import alipay, selectors, serializers, services, tasks
 from apps.shopping.exceptions import PaymentRejected, PaymentUnavailable
 from apps.shopping.models import Order, Payment, ShoppingCart
 from apps.shopping.permissions import IsStaffOrReadOnly
 from apps.users.roles import IsStaff
-from utils.cache import VisibilityKeyConstructor
+from utils.cache import VersionedCacheResponseMixin, VisibilityKeyConstructor
 from utils.throttling import UserRateThrottle
 
 logger = logging.getLogger(__name__)
@@ -38,7 +37,7 @@ class PrivateNoStoreMixin:
         return response
 
 
-class CommodityViewSet(CacheResponseMixin, viewsets.ModelViewSet):
+class CommodityViewSet(VersionedCacheResponseMixin, viewsets.ModelViewSet):
     """Commodities: everyone authenticated reads (cached per role + version), staff write."""
 
     serializer_class = serializers.CommoditySerializer

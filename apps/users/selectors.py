@@ -42,6 +42,9 @@ def address_list_for_user(*, user: User) -> QuerySet[Address]:
     )
 
 
+AREA_CACHE_NAMESPACE = "users:area"  # response-cache version of area bodies (`load_areas` bumps it)
+
+
 def area_provinces() -> QuerySet[Area]:
     """Provinces (`parent` null), by division code."""
     return Area.objects.filter(parent__isnull=True).order_by("id")

@@ -11,7 +11,6 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_extensions.cache.decorators import cache_response
 from rest_framework_extensions.key_constructor import bits
 from rest_framework_extensions.key_constructor.constructors import DefaultKeyConstructor
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
@@ -38,6 +37,7 @@ from apps.users.serializers import (
     absolute_file_url,
 )
 from apps.users.throttles import CaptchaThrottle, LoginThrottle, PasswordSetThrottle
+from utils.cache import VersionKeyBit, versioned_cache_response
 
 NO_ACCOUNT = "No active account found with the given credentials"
 
@@ -275,16 +275,19 @@ class UserViewSet(
 
 
 class AreaKeyConstructor(DefaultKeyConstructor):
-    """Cache key: view + method + format + language + URL kwargs (areas are the same for all)."""
+    """Cache key: view + method + format + language + URL kwargs + the `users:area` version
+    (areas are the same for all; `load_areas` bumps the version)."""
 
     kwargs = bits.KwargsKeyBit()
     unique_view = bits.UniqueViewIdKeyBit()
+    versions = VersionKeyBit()
 
 
 class AreaViewSet(viewsets.ReadOnlyModelViewSet):
     """GET provinces (unpaginated) / an area with its `subs`; writes → 405; cached 1 h."""
 
     pagination_class = None
+    cache_namespaces = (selectors.AREA_CACHE_NAMESPACE,)  # read with the caller's auth state
 
     def get_queryset(self):
         if self.action == "list":
@@ -294,13 +297,13 @@ class AreaViewSet(viewsets.ReadOnlyModelViewSet):
     def get_serializer_class(self):
         return AreaSerializer if self.action == "list" else AreaDetailSerializer
 
-    @cache_response(
+    @versioned_cache_response(
         timeout=settings.AREA_CACHE_TIMEOUT, key_func=AreaKeyConstructor(), cache="area"
     )
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 
-    @cache_response(
+    @versioned_cache_response(
         timeout=settings.AREA_CACHE_TIMEOUT, key_func=AreaKeyConstructor(), cache="area"
     )
     def retrieve(self, request, *args, **kwargs):

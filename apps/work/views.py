@@ -12,8 +12,6 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
-from rest_framework_extensions.cache.decorators import cache_response
-from rest_framework_extensions.cache.mixins import CacheResponseMixin
 
 from apps.users.roles import IsStaff, IsTeacher
 from apps.work import selectors, services, tasks, transfer
@@ -33,7 +31,11 @@ from apps.work.serializers import (
     topic_serializer_for,
 )
 from apps.work.visibility import sees_answers
-from utils.cache import VisibilityKeyConstructor
+from utils.cache import (
+    VersionedCacheResponseMixin,
+    VisibilityKeyConstructor,
+    versioned_cache_response,
+)
 from utils.throttling import UserRateThrottle
 
 CACHE_NAMESPACES = services.CACHE_NAMESPACES
@@ -56,7 +58,7 @@ class FirstRendererNegotiation(BaseContentNegotiation):
         return renderers[0], renderers[0].media_type
 
 
-class LabelViewSet(CacheResponseMixin, viewsets.ModelViewSet):
+class LabelViewSet(VersionedCacheResponseMixin, viewsets.ModelViewSet):
     """`/api/work/labels/`: anyone authenticated reads (students: no exam labels); teachers create;
     owner or staff edit/delete (others 403). List and detail are cached per role bucket."""
 
@@ -112,7 +114,7 @@ class TopicListMixin:
         return super().filter_queryset(queryset)
 
 
-class TopicViewSet(CacheResponseMixin, TopicListMixin, viewsets.ModelViewSet):
+class TopicViewSet(VersionedCacheResponseMixin, TopicListMixin, viewsets.ModelViewSet):
     """`/api/work/topics/`: the question bank with the role view of API.md §2.4.
 
     Reads go through `selectors.topic_list_visible_to` (students: no exam topics → 404/absent) and
@@ -191,7 +193,7 @@ class TopicViewSet(CacheResponseMixin, TopicListMixin, viewsets.ModelViewSet):
         filters=False,
     )
     @action(detail=False, methods=["get"], permission_classes=(IsAuthenticated,))
-    @cache_response(key_func=VisibilityKeyConstructor())
+    @versioned_cache_response(key_func=VisibilityKeyConstructor())
     def search(self, request, *args: Any, **kwargs: Any) -> Response:
         """Full-text search (API.md §2.4): ES supplies ids/order/count/highlights, the DB the rows.
 

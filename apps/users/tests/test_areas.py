@@ -1,11 +1,12 @@
 """Areas: `load_areas` and the cached read-only endpoints (API.md §2.1 "Area")."""
 
 import pytest
-from django.core.cache import caches
 from django.core.management import call_command
 
 from apps.users.models import Area
+from apps.users.selectors import AREA_CACHE_NAMESPACE
 from apps.users.tests.factories import CityFactory, DistrictFactory, UserFactory
+from utils import cache as response_cache
 
 URL = "/api/users/area/"
 
@@ -63,8 +64,20 @@ def test_area_detail_is_cached_per_id_in_the_area_cache(client_for):
     assert client.get(f"{URL}{other.pk}/").json()["id"] == other.pk  # key includes the id
     Area.objects.filter(pk=city.pk).update(name="changed")
     assert client.get(f"{URL}{city.pk}/").json()["name"] == city.name  # served from cache
-    caches["area"].clear()
+    response_cache.bump(AREA_CACHE_NAMESPACE)  # what `load_areas` does after loading
     assert client.get(f"{URL}{city.pk}/").json()["name"] == "changed"
+
+
+@pytest.mark.django_db
+def test_load_areas_refreshes_cached_bodies_in_every_tier(loaded, client_for):
+    """A body cached (shared cache and, with Redis, this process's copy) before `load_areas` is
+    not served after it."""
+    Area.objects.filter(pk=130000).update(name="改过的名字")
+    client = client_for(UserFactory())
+    assert client.get(f"{URL}130000/").json()["name"] == "改过的名字"
+    assert client.get(f"{URL}130000/").json()["name"] == "改过的名字"  # cached now
+    call_command("load_areas", "--no-progress")  # restores the GB/T 2260 name
+    assert client.get(f"{URL}130000/").json()["name"] == "河北省"
 
 
 @pytest.mark.django_db

@@ -15,6 +15,8 @@ from django.db import connection, transaction
 from tqdm import tqdm
 
 from apps.users.models import Area
+from apps.users.selectors import AREA_CACHE_NAMESPACE
+from utils import cache as response_cache
 
 BATCH = 500  # rows per bulk statement
 
@@ -77,4 +79,5 @@ class Command(BaseCommand):
                 )
                 bar.update(len(batch))
         caches["area"].clear()  # cached area bodies are stale now
+        response_cache.bump(AREA_CACHE_NAMESPACE)  # and so are the per-process copies
         self.stdout.write(f"areas loaded: {len(rows)} (total in table: {Area.objects.count()})")
