@@ -693,6 +693,11 @@ def main() -> dict:
         help="re-measure bare right before and after each scenario and use their mean for its "
         "ratio (a shared machine's load drifts between scenarios)",
     )
+    parser.add_argument(
+        "--out",
+        default="bench/results/load.json",
+        help="results file, relative to the repository root",
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk not found: apt-get install -y wrk")
@@ -749,7 +754,7 @@ def main() -> dict:
             value = result["ratio_to_bare"] if kind == "ratio" else result["p95_ms"]
             met = value >= bound if kind == "ratio" else value <= bound
             result["target"] = {"kind": kind, "bound": bound, "met": met}
-    out = ROOT / "bench" / "results" / "load.json"
+    out = ROOT / args.out
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     print(table(results))

@@ -155,11 +155,12 @@ if REDIS_URL:
 else:
     CACHES = {name: _local_cache(name) for name in ("default", "verify_codes", "area")}
 # Per-process copies of versioned response bodies (utils.cache.LocalFirstCache; used only in
-# front of Redis). Entries are LRU-culled past MAX_ENTRIES, each lives at most TIMEOUT seconds.
+# front of Redis). Entries are LRU-culled past MAX_ENTRIES, each lives at most TIMEOUT seconds;
+# bodies over 64 KiB are not copied, so a process holds at most MAX_ENTRIES × 64 KiB (32 MiB).
 CACHES["local"] = {
     **_local_cache("local"),
     "TIMEOUT": 3600,  # seconds
-    "OPTIONS": {"MAX_ENTRIES": env.int("LOCAL_CACHE_MAX_ENTRIES", default=1000)},
+    "OPTIONS": {"MAX_ENTRIES": env.int("LOCAL_CACHE_MAX_ENTRIES", default=500)},
 }
 
 # --- Celery (JSON only, acks_late; eager without a broker) -----------------------------------

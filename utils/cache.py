@@ -167,7 +167,7 @@ class PerUserKeyConstructor(VisibilityKeyConstructor):
 # --- per-process copies of versioned bodies ---------------------------------------------------------
 
 LOCAL_CACHE = "local"  # settings.CACHES alias of the per-process LocMemCache
-LOCAL_MAX_BYTES = 256 * 1024  # bodies larger than this are not copied into process memory
+LOCAL_MAX_BYTES = 64 * 1024  # bodies larger than this are not copied into process memory
 
 
 class LocalFirstCache:
