@@ -42,7 +42,6 @@ import http.client
 import json
 import os
 import platform
-import re
 import resource
 import secrets
 import shutil
@@ -122,6 +121,8 @@ SERVER_ENV = {
 os.environ.update(SERVER_ENV)
 
 import django  # noqa: E402
+
+from bench import wrk as wrk_lua  # noqa: E402
 
 django.setup()
 
@@ -569,20 +570,9 @@ end
 """
 
 
-def lua_string(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
-
-
 def write_lua(scenario: dict) -> Path:
-    rows = []
-    for r in scenario["requests"]:
-        headers = ", ".join(f"[{lua_string(k)}] = {lua_string(v)}" for k, v in r["headers"].items())
-        body = lua_string(r["body"]) if r.get("body") else "nil"
-        rows.append(
-            f"{{{lua_string(r.get('method', 'GET'))}, {lua_string(r['path'])}, {{{headers}}}, {body}}}"
-        )
     script = LUA % {
-        "table": "{\n" + ",\n".join(rows) + "\n}",
+        "table": wrk_lua.lua_request_table(scenario["requests"]),
         "unique": "true" if scenario.get("unique") else "false",
     }
     path = WORK_DIR / f"{scenario['name']}.lua"
@@ -592,14 +582,14 @@ def write_lua(scenario: dict) -> Path:
 
 def wrk(script: Path, seconds: float, first: int, tag: str) -> dict:
     """One wrk run; returns the JSON summary written by the script's `done()`."""
-    cmd = ["wrk", "-t", str(WRK_THREADS), "-c", str(CONNECTIONS), "-d", f"{seconds:g}s",
-           "--timeout", "10s", "-s", str(script), f"http://{HOST}:{PORT}", "--",
-           str(first), str(WRK_THREADS), tag]  # fmt: skip
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60, check=True)
-    match = re.search(r"^BENCHJSON (.*)$", out.stdout, re.M)
-    if not match:
-        raise SystemExit(f"wrk gave no summary:\n{out.stdout}\n{out.stderr}")
-    return json.loads(match.group(1))
+    return wrk_lua.run(
+        script,
+        url=f"http://{HOST}:{PORT}",
+        seconds=seconds,
+        threads=WRK_THREADS,
+        connections=CONNECTIONS,
+        script_args=(first, WRK_THREADS, tag),
+    )
 
 
 CPU_GROUPS = {  # label: how a process is recognised (psutil name / command line)

@@ -31,7 +31,6 @@ import argparse
 import http.client
 import json
 import os
-import re
 import shutil
 import signal
 import socket
@@ -71,6 +70,8 @@ SERVER_ENV = {
 os.environ.update(SERVER_ENV)
 
 import django  # noqa: E402
+
+from bench import wrk as wrk_lua  # noqa: E402
 
 django.setup()
 
@@ -283,35 +284,26 @@ end
 """
 
 
-def lua_string(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
-
-
 def write_lua(name: str, requests: list[dict]) -> Path:
     """A wrk script whose request table is `requests` (`method`, `path`, `headers`, `body`)."""
-    rows = []
-    for r in requests:
-        headers = ", ".join(f"[{lua_string(k)}] = {lua_string(v)}" for k, v in r["headers"].items())
-        body = lua_string(r["body"]) if r.get("body") else "nil"
-        rows.append(
-            f"{{{lua_string(r['method'])}, {lua_string(r['path'])}, {{{headers}}}, {body}}}"
-        )
     WORK_DIR.mkdir(parents=True, exist_ok=True)
     path = WORK_DIR / f"{name}.lua"
-    path.write_text(LUA % {"table": "{\n" + ",\n".join(rows) + "\n}"})
+    path.write_text(LUA % {"table": wrk_lua.lua_request_table(requests)})
     return path
 
 
 def wrk(script: Path, seconds: float, clients: int, first: int = 0) -> dict:
     """One wrk run (`WRK_THREADS` threads, `clients` connections); the script's JSON summary."""
-    cmd = ["wrk", "-t", str(WRK_THREADS), "-c", str(clients), "-d", f"{seconds:g}s",
-           "--timeout", "30s", "-s", str(script), f"http://{HOST}:{PORT}", "--",
-           str(first), str(WRK_THREADS)]  # fmt: skip
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 120, check=True)
-    match = re.search(r"^BENCHJSON (.*)$", out.stdout, re.M)
-    if not match:
-        raise SystemExit(f"wrk gave no summary:\n{out.stdout}\n{out.stderr}")
-    return json.loads(match.group(1))
+    return wrk_lua.run(
+        script,
+        url=f"http://{HOST}:{PORT}",
+        seconds=seconds,
+        threads=WRK_THREADS,
+        connections=clients,
+        script_args=(first, WRK_THREADS),
+        request_timeout="30s",
+        grace=120,
+    )
 
 
 _SERVER: dict = {}  # {"pid": gunicorn master pid} while a server runs
