@@ -64,6 +64,25 @@ def current_versions(namespaces: Iterable[str], *, known: dict[str, str] | None 
     return versions
 
 
+# One Redis command for a request's pre-view reads: MGET of KEYS[1..n] (n = ARGV[1]), then per
+# throttle counter (KEYS pairs after them, TTLs in ARGV[2..]): INCR + EXPIRE of the current window,
+# GET of the previous one. Reply: the n values, then (current, previous) per counter.
+_READ_AND_COUNT = """
+local n = tonumber(ARGV[1])
+local out = {}
+if n > 0 then out = redis.call('MGET', unpack(KEYS, 1, n)) end
+local j = 2
+for i = n + 1, #KEYS, 2 do
+  out[#out + 1] = redis.call('INCR', KEYS[i])
+  redis.call('EXPIRE', KEYS[i], ARGV[j])
+  out[#out + 1] = redis.call('GET', KEYS[i + 1])
+  j = j + 1
+end
+return out
+"""
+_SCRIPTS: dict[int, Any] = {}  # id(redis client) → registered script
+
+
 def get_many_and_count(
     keys: list[str], counters: list[tuple[str, str, int]]
 ) -> tuple[dict[str, Any], list[tuple[int, int]] | None]:
@@ -71,34 +90,29 @@ def get_many_and_count(
     counters `counters` (`(current key, previous key, ttl)`, see `utils.throttling.counters_for`):
     `INCR`+`EXPIRE` of the current key, `GET` of the previous one.
 
-    Returns `(found, counts)`: `counts` is `[(current, previous)]` in `counters` order, or None when
-    nothing was counted (no counters, not a django-redis cache, or Redis failed: then `found` comes
-    from a plain `get_many`, which treats an outage as misses).
+    One command (a Lua script run with `EVALSHA`, atomic), which costs the web process less than a
+    pipeline of its parts. Returns `(found, counts)`: `counts` is `[(current, previous)]` in
+    `counters` order, or None when nothing was counted (no counters, not a django-redis cache, or
+    Redis failed: then `found` comes from a plain `get_many`, which treats an outage as misses).
     """
     cache = _version_cache()
     get_client = getattr(getattr(cache, "client", None), "get_client", None)
     if not counters or get_client is None:
         return (cache.get_many(keys) if keys else {}), None
     try:
-        pipe = get_client(write=True).pipeline(transaction=False)
+        client = get_client(write=True)
+        script = _SCRIPTS.get(id(client))
+        if script is None:
+            script = _SCRIPTS[id(client)] = client.register_script(_READ_AND_COUNT)
         made = [cache.make_key(k) for k in keys]
-        if made:
-            pipe.mget(made)
-        for current, previous, ttl in counters:
-            pipe.incr(cache.make_key(current))
-            pipe.expire(cache.make_key(current), ttl)
-            pipe.get(cache.make_key(previous))
-        replies = pipe.execute()
+        windows = [cache.make_key(k) for c in counters for k in c[:2]]
+        replies = script(keys=[*made, *windows], args=[len(made), *(c[2] for c in counters)])
     except Exception:
         logger.warning("cache: batched read failed, reading without counting", exc_info=True)
         return (cache.get_many(keys) if keys else {}), None
-    found = {}
-    if made:
-        values = replies.pop(0)
-        found = {
-            k: cache.client.decode(v) for k, v in zip(keys, values, strict=True) if v is not None
-        }
-    counts = [(int(replies[i]), int(replies[i + 2] or 0)) for i in range(0, len(replies), 3)]
+    values, tail = replies[: len(made)], replies[len(made) :]
+    found = {k: cache.client.decode(v) for k, v in zip(keys, values, strict=True) if v is not None}
+    counts = [(int(tail[i]), int(tail[i + 1] or 0)) for i in range(0, len(tail), 2)]
     return found, counts
 
 
