@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import itertools
 import json
 import os
 import platform
@@ -46,6 +47,7 @@ import resource
 import secrets
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import time
@@ -639,12 +641,16 @@ def cpu_ms_per_request(
     return out
 
 
+_RUNS = itertools.count(1)  # numbers the wrk runs of this process: `_nc` tags never repeat
+
+
 def run(scenario: dict, warmup: float, duration: float) -> dict:
     script = write_lua(scenario)
-    warm = wrk(script, warmup, 0, "w")
+    number = next(_RUNS)  # a "unique" scenario's `_nc=<tag>-<i>` must differ between runs
+    warm = wrk(script, warmup, 0, f"w{number}")
     first = warm["next_index"] if scenario.get("once") else 0
     cpu_before, wrk_before = cpu_seconds(), children_cpu_seconds()
-    raw = wrk(script, duration, first, "m")
+    raw = wrk(script, duration, first, f"m{number}")
     cpu_after, wrk_cpu = cpu_seconds(), children_cpu_seconds() - wrk_before
     if scenario.get("once") and raw["next_index"] > len(scenario["requests"]) - 1:
         raise SystemExit(f"{scenario['name']}: ran out of pre-created cart rows")
@@ -684,6 +690,14 @@ def main() -> dict:
         "ratio (a shared machine's load drifts between scenarios)",
     )
     parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="measure bare and the scenarios in this many alternating rounds (bare, a, b, bare, "
+        "a, b, ...) of --duration each and pool them: machine drift then hits every scenario "
+        "alike. Throughput and ratios are pooled; p50 is the rounds' median, p95 the highest",
+    )
+    parser.add_argument(
         "--out",
         default="bench/results/load.json",
         help="results file, relative to the repository root",
@@ -704,7 +718,7 @@ def main() -> dict:
         "setup": {"workers": WORKERS, "wrk_threads": WRK_THREADS, "connections": CONNECTIONS,
                   "warmup_s": args.warmup, "duration_s": args.duration,
                   "throttle_rate": THROTTLE_RATE, "database": f"MariaDB {DB_NAME}",
-                  "paired_bare": args.paired,
+                  "paired_bare": args.paired, "rounds": args.rounds,
                   "search_corpus": f"{FACTORY_TOPICS} factory + {POETRY_TOPICS} import_poetry"},
         "seed": {k: v for k, v in info.items() if k not in ("orders_work", "student_token")},
         "scenarios": {},
@@ -713,7 +727,9 @@ def main() -> dict:
     server = start_server()
     say(f"gunicorn up (pid {server.pid}, {WORKERS} sync workers) on {HOST}:{PORT}")
     try:
-        for scenario in scenarios(info):
+        if args.rounds > 1:
+            run_rounds(info, args, results)
+        for scenario in scenarios(info) if args.rounds <= 1 else ():
             name = scenario["name"]
             if args.only and name != "bare" and name not in args.only:
                 continue
@@ -739,6 +755,12 @@ def main() -> dict:
     for name, result in results["scenarios"].items():
         reference = result.get("bare_adjacent_req_per_s", bare)
         result["ratio_to_bare"] = round(result["req_per_s"] / reference, 3)
+        if "rounds" in result:
+            bare_rounds = results["scenarios"]["bare"]["rounds"]
+            result["ratio_per_round"] = [
+                round(mine["req_per_s"] / theirs["req_per_s"], 3)
+                for mine, theirs in zip(result["rounds"], bare_rounds, strict=True)
+            ]
         if name in TARGETS:
             kind, bound = TARGETS[name]
             value = result["ratio_to_bare"] if kind == "ratio" else result["p95_ms"]
@@ -750,6 +772,50 @@ def main() -> dict:
     print(table(results))
     print(f"wrote {out.relative_to(ROOT)}; total {time.perf_counter() - STARTED:.0f}s")
     return results
+
+
+def run_rounds(info: dict, args: argparse.Namespace, results: dict) -> None:
+    """`--rounds N`: every selected scenario (bare first) once per round, N rounds; results pooled
+    into `results["scenarios"]` with each round kept under `"rounds"`."""
+    selected = [s for s in scenarios(info)
+                if s["name"] == "bare" or not args.only or s["name"] in args.only]  # fmt: skip
+    if any(s.get("once") for s in selected):
+        raise SystemExit(
+            "--rounds: order_create uses each cart row once; measure it without --rounds"
+        )
+    facts = {s["name"]: check(s, info) for s in selected}
+    per_round: dict[str, list[dict]] = {s["name"]: [] for s in selected}
+    for number in range(1, args.rounds + 1):
+        for scenario in selected:
+            result = run(scenario, args.warmup, args.duration)
+            per_round[scenario["name"]].append(result)
+            say(f"round {number}: {scenario['name']:>14}: {result['req_per_s']:8.1f} req/s  "
+                f"p95 {result['p95_ms']:7.2f} ms  CPU ms/request "
+                f"{result['cpu_ms_per_request']['total']}")  # fmt: skip
+    for name, rounds in per_round.items():
+        requests = sum(r["requests"] for r in rounds)
+        seconds = sum(r["seconds"] for r in rounds)
+        groups = {g for r in rounds for g in r["cpu_ms_per_request"]}
+        results["scenarios"][name] = {
+            "requests": requests,
+            "seconds": round(seconds, 2),
+            "req_per_s": round(requests / seconds, 1),
+            "p50_ms": round(statistics.median(r["p50_ms"] for r in rounds), 2),
+            "p95_ms": max(r["p95_ms"] for r in rounds),
+            "latency": "p50: median of the rounds' p50; p95: the highest round p95",
+            "errors": sum(r["errors"] for r in rounds),
+            "cpu_ms_per_request": {
+                g: round(
+                    sum(r["cpu_ms_per_request"].get(g, 0.0) * r["requests"] for r in rounds)
+                    / requests,
+                    2,
+                )
+                for g in sorted(groups)
+            },
+            "rounds": [{k: r[k] for k in ("req_per_s", "p50_ms", "p95_ms")} for r in rounds],
+            "check": facts[name],
+            "loadavg_1m_after": round(os.getloadavg()[0], 2),
+        }
 
 
 def table(results: dict) -> str:
