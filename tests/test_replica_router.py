@@ -38,8 +38,11 @@ ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "tests" / "services" / "mariadb_replica.sh"
 PRIMARY, REPLICA = "pair_primary", "pair_replica0"
 DB_NAME = "stsys_router_test"
-PRIMARY_URL = f"mysql://stsys:stsys@127.0.0.1:3308/{DB_NAME}"
-REPLICA_URL = f"mysql://stsys_ro:stsys_ro@127.0.0.1:3309/{DB_NAME}"
+# the ports tests/services/mariadb_replica.sh uses (same environment variables, same defaults)
+PRIMARY_PORT = int(os.environ.get("PAIR_PRIMARY_PORT") or 3308)
+REPLICA_PORT = int(os.environ.get("PAIR_REPLICA_PORT") or 3309)
+PRIMARY_URL = f"mysql://stsys:stsys@127.0.0.1:{PRIMARY_PORT}/{DB_NAME}"
+REPLICA_URL = f"mysql://stsys_ro:stsys_ro@127.0.0.1:{REPLICA_PORT}/{DB_NAME}"
 REPLICATION_WAIT = 15.0  # seconds a row may take to reach the replica
 
 
@@ -61,7 +64,7 @@ def _wait_until(predicate, timeout: float = REPLICATION_WAIT) -> bool:
 
 @pytest.fixture(scope="module")
 def replica_pair(django_db_blocker) -> Iterator[ReplicaRouter]:
-    """Start the pair, add the two aliases and an `area` table (created on the primary only)."""
+    """Start the pair (on PAIR_PRIMARY_PORT / PAIR_REPLICA_PORT, default 3308 / 3309), add the two aliases and an `area` table (created on the primary only)."""
     try:
         done = subprocess.run(
             ["bash", str(SCRIPT)], capture_output=True, text=True, timeout=240, check=False
@@ -73,7 +76,7 @@ def replica_pair(django_db_blocker) -> Iterator[ReplicaRouter]:
 
     import MySQLdb
 
-    admin = MySQLdb.connect(host="127.0.0.1", port=3308, user="stsys", passwd="stsys")
+    admin = MySQLdb.connect(host="127.0.0.1", port=PRIMARY_PORT, user="stsys", passwd="stsys")
     admin.cursor().execute(f"DROP DATABASE IF EXISTS {DB_NAME}")
     admin.cursor().execute(
         f"CREATE DATABASE {DB_NAME} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
@@ -101,7 +104,7 @@ def replica_pair(django_db_blocker) -> Iterator[ReplicaRouter]:
                 connections.settings.pop(alias, None)
             settings.DATABASES.clear()
             settings.DATABASES.update(saved)
-            admin = MySQLdb.connect(host="127.0.0.1", port=3308, user="stsys", passwd="stsys")
+            admin = MySQLdb.connect(host="127.0.0.1", port=PRIMARY_PORT, user="stsys", passwd="stsys")
             admin.cursor().execute(f"DROP DATABASE IF EXISTS {DB_NAME}")
             admin.close()
 

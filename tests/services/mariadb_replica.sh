@@ -38,6 +38,11 @@ start_node() {  # start_node <name> <port> <server id> <extra mariadbd args...>
   local node="$1" port="$2" id="$3"; shift 3
   local data="$BASE/$node"
   if ping_node "$node"; then echo "== MariaDB $node already running"; return 0; fi
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    echo "!! port $port is taken by another process (not this tree's $node): stop it, or set" \
+      "PAIR_PRIMARY_PORT / PAIR_REPLICA_PORT" >&2
+    exit 1
+  fi
   if [ ! -d "$data/mysql" ]; then
     mkdir -p "$data"; chown -R mysql:mysql "$data"
     mariadb-install-db --user=mysql --datadir="$data" --auth-root-authentication-method=socket \

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Stop the test services started by tests/services/*.sh (Elasticsearch, Redis, MariaDB).
+# Stop the test services started by tests/services/*.sh (Elasticsearch, Redis, MariaDB, and the
+# MariaDB primary + replica pair of the replica-router test).
 # Only processes recorded by those scripts (pid files / sockets under var/) are touched.
 set -uo pipefail
 source "$(dirname "$0")/common.sh"
@@ -28,6 +29,8 @@ else
   echo "== Redis: not running"
 fi
 rm -f "$VAR/redis.pid"
+
+bash "$(dirname "$0")/mariadb_replica.sh" stop
 
 SOCK="$VAR/mariadb-run/mariadb.sock"
 if mariadb-admin --socket="$SOCK" -uroot ping >/dev/null 2>&1; then
