@@ -12,7 +12,8 @@ APT_PACKAGES := python3-venv python3-dev build-essential pkg-config libmariadb-d
 export MARIADB_PORT ?= 3306
 export REDIS_PORT ?= 6379
 export ES_PORT ?= 9200
-export PAIR_PRIMARY_PORT ?= 3308  # the replica-router test's MariaDB pair (tests/services/mariadb_replica.sh)
+# the replica-router test's MariaDB pair (tests/services/mariadb_replica.sh)
+export PAIR_PRIMARY_PORT ?= 3308
 export PAIR_REPLICA_PORT ?= 3309
 TEST_ENV := TESTING=true \
 	DATABASE_URL=mysql://stsys:stsys@127.0.0.1:$(MARIADB_PORT)/stsys \
