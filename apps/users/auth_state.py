@@ -47,9 +47,9 @@ def load_user_state_with(
     """As `load_user_state`, also reading `keys` of the `default` cache and counting `counters`
     (throttle windows, see `utils.cache.get_many_and_count`) in the same round trip.
 
-    Returns `(state or None, {key: value} for the keys found, counts or None)`: one Redis pipeline
-    (`MGET` + `INCR`/`EXPIRE`/`GET` per counter) serves the caller's state, e.g. the response-cache
-    versions of the view it calls, and its throttle counts.
+    Returns `(state or None, {key: value} for the keys found, counts or None)`: one Redis command
+    (a Lua script: `MGET` + `INCR`/`EXPIRE`/`GET` per counter) serves the caller's state, e.g. the
+    response-cache versions of the view it calls, and its throttle counts.
     """
     key = USER_STATE_KEY.format(id=user_id)
     if keys or counters:

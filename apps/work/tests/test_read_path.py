@@ -151,7 +151,7 @@ def test_warm_cached_read_is_one_redis_round_trip(bank, client_for, student, red
     finally:
         Connection.send_packed_command = original
     assert ctx.captured_queries == []
-    # one pipeline: MGET auth state + versions, the user throttle's INCR/EXPIRE/GET; the body is
+    # one EVALSHA: MGET auth state + versions, the user throttle's INCR/EXPIRE/GET; the body is
     # this process's copy of the versioned entry (utils.cache.LocalFirstCache), no second GET
     assert len(trips) == 1, trips
     # the throttle counted each request once, though it was counted ahead of its own check
