@@ -104,7 +104,9 @@ def replica_pair(django_db_blocker) -> Iterator[ReplicaRouter]:
                 connections.settings.pop(alias, None)
             settings.DATABASES.clear()
             settings.DATABASES.update(saved)
-            admin = MySQLdb.connect(host="127.0.0.1", port=PRIMARY_PORT, user="stsys", passwd="stsys")
+            admin = MySQLdb.connect(
+                host="127.0.0.1", port=PRIMARY_PORT, user="stsys", passwd="stsys"
+            )
             admin.cursor().execute(f"DROP DATABASE IF EXISTS {DB_NAME}")
             admin.close()
 
