@@ -91,7 +91,8 @@ def get_many_and_count(
     `INCR`+`EXPIRE` of the current key, `GET` of the previous one.
 
     One command (a Lua script run with `EVALSHA`, atomic), which costs the web process less than a
-    pipeline of its parts. Returns `(found, counts)`: `counts` is `[(current, previous)]` in
+    pipeline of its parts. Needs a single Redis server or a primary (not Redis Cluster: the keys may
+    hash to different slots), as deployed in docker/ and deploy/. Returns `(found, counts)`: `counts` is `[(current, previous)]` in
     `counters` order, or None when nothing was counted (no counters, not a django-redis cache, or
     Redis failed: then `found` comes from a plain `get_many`, which treats an outage as misses).
     """
