@@ -1,6 +1,7 @@
 """Load harness (issue 7 §3): the project under gunicorn, driven by `wrk`, against a bare Django view.
 
-Run: `.venv/bin/python bench/load.py [--duration 10] [--warmup 2] [--reindex]`. One command:
+Run: `.venv/bin/python bench/load.py [--paired | --rounds N] [--only scenario ...] [--duration 10]
+[--warmup 2] [--reindex] [--out bench/results/load.json]`. One command:
 
 1. **Seed** the bench database `stsys_bench` on MariaDB (127.0.0.1:3306) — idempotent, so a second
    run only resets what load consumes: migrate, `load_areas`, a student, a teacher, 10,000 topics
@@ -30,9 +31,11 @@ Run: `.venv/bin/python bench/load.py [--duration 10] [--warmup 2] [--reindex]`. 
    rows pre-created at seed time, request i of the run uses entry i of a table of (buyer token,
    body) rows spread over buyers and commodities — a Lua add-to-cart step would put a second
    request inside every measured one). Each scenario: `--warmup` s, then `--duration` s measured.
-4. **Report** req/s, p50, p95, errors and the ratio to the bare view of the same run (with
-   `--paired`: to the mean of bare runs right before and after the scenario); print a table,
-   write `bench/results/load.json`, stop gunicorn (and only what it started).
+4. **Report** req/s, p50, p95, errors, CPU milliseconds per request of each process group (gunicorn,
+   Elasticsearch, MariaDB, Redis via psutil; wrk via getrusage) and the ratio to the bare view of
+   the same run (with `--paired`: to the mean of bare runs right before and after the scenario;
+   with `--rounds N`: bare and the scenarios alternate N times and are pooled); print a table,
+   write `bench/results/load.json` (or `--out`), stop gunicorn (and only what it started).
 """
 
 from __future__ import annotations
