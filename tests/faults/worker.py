@@ -16,6 +16,8 @@ from pathlib import Path
 
 from django.conf import settings
 
+from tests.faults.procs import stop
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -61,13 +63,7 @@ def start_worker(
 
 def stop_worker(proc: subprocess.Popen, *, timeout: float = 20.0) -> None:
     """SIGTERM (warm shutdown), SIGKILL after `timeout` s; close its log."""
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=timeout)
+    stop(proc, timeout=timeout)
     log = getattr(proc, "log_file", None)
     if log is not None:
         log.close()
