@@ -1,6 +1,10 @@
 # stsys: `make run` serves the embedded default; `make test` runs the tests on real services.
 SHELL := /bin/bash
-PY ?= python3
+# Debian's interpreter: python3-venv/python3-dev below are for it, and its libpython is linked in
+# statically. A python3 built with --enable-shared and without --enable-optimizations (as pyenv
+# builds here) cost 15–30% more web CPU per request under load (bench/interpreter.py →
+# bench/results/interpreter.json).
+PY ?= /usr/bin/python3
 VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1

@@ -1,7 +1,7 @@
 """Load harness (issue 7 §3): the project under gunicorn, driven by `wrk`, against a bare Django view.
 
 Run: `.venv/bin/python bench/load.py [--paired | --rounds N] [--only scenario ...] [--duration 10]
-[--warmup 2] [--reindex] [--out bench/results/load.json]`. One command:
+[--warmup 2] [--reindex] [--gunicorn .venv/bin/gunicorn] [--out bench/results/load.json]`. One command:
 
 1. **Seed** the bench database `stsys_bench` on MariaDB (127.0.0.1:3306) — idempotent, so a second
    run only resets what load consumes: migrate, `load_areas`, a student, a teacher, 10,000 topics
@@ -412,6 +412,16 @@ def seed(reindex: bool) -> dict:
 
 
 _SERVER: dict = {}  # {"pid": gunicorn master pid} while a server runs (CPU accounting)
+GUNICORN = {"path": ROOT / ".venv" / "bin" / "gunicorn"}  # `--gunicorn` (bench/interpreter.py)
+
+
+def server_python(gunicorn: Path) -> dict:
+    """The interpreter the gunicorn script runs on (its shebang): path, version, build flags."""
+    python = gunicorn.read_text().splitlines()[0].removeprefix("#!").strip()
+    code = ("import json, platform, sys, sysconfig; print(json.dumps({'executable': sys.executable, "
+            "'version': platform.python_version(), 'config_args': sysconfig.get_config_var('CONFIG_ARGS')}))")  # fmt: skip
+    out = subprocess.run([python, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
 
 
 def start_server() -> subprocess.Popen:
@@ -419,7 +429,7 @@ def start_server() -> subprocess.Popen:
     LOG_FILE.parent.mkdir(parents=True, exist_ok=True)
     log = open(LOG_FILE, "w")  # noqa: SIM115
     proc = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "gunicorn"), "-c", str(ROOT / "deploy" / "gunicorn.conf.py")],
+        [str(GUNICORN["path"]), "-c", str(ROOT / "deploy" / "gunicorn.conf.py")],
         cwd=ROOT, env={**os.environ, **SERVER_ENV}, stdout=log, stderr=subprocess.STDOUT,
         start_new_session=True,
     )  # fmt: skip
@@ -643,11 +653,17 @@ def main() -> dict:
         "alike. Throughput and ratios are pooled; p50 is the rounds' median, p95 the highest",
     )
     parser.add_argument(
+        "--gunicorn",
+        default=str(GUNICORN["path"]),
+        help="gunicorn executable to serve with (its venv's interpreter runs the project)",
+    )
+    parser.add_argument(
         "--out",
         default="bench/results/load.json",
         help="results file, relative to the repository root",
     )
     args = parser.parse_args()
+    GUNICORN["path"] = Path(args.gunicorn).resolve()
     if not shutil.which("wrk"):
         raise SystemExit("wrk not found: apt-get install -y wrk")
     WORK_DIR.mkdir(parents=True, exist_ok=True)
@@ -658,6 +674,7 @@ def main() -> dict:
         f"{info['indexed']} indexed, {len(info['orders_work'])} cart rows")  # fmt: skip
     results: dict = {
         "date": datetime.now().astimezone().isoformat(timespec="seconds"),
+        "server_python": server_python(GUNICORN["path"]),
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
                     "python": platform.python_version()},
         "setup": {"workers": WORKERS, "wrk_threads": WRK_THREADS, "connections": CONNECTIONS,
