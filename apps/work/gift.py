@@ -55,10 +55,14 @@ class _Chunk:
 
 
 def escape(text: str) -> str:
-    """Escape GIFT's special characters and newlines (`\\n`) in plain `text`."""
+    """Escape GIFT's special characters and newlines (`\\n`) in plain `text`.
+
+    Also the `>` of a `->`, which would otherwise make an answer block read as a matching question.
+    """
     out = []
+    previous = ""
     for ch in text:
-        if ch in _SPECIAL:
+        if ch in _SPECIAL or (ch == ">" and previous == "-"):
             out.append("\\" + ch)
         elif ch == "\n":
             out.append("\\n")
@@ -66,6 +70,7 @@ def escape(text: str) -> str:
             continue
         else:
             out.append(ch)
+        previous = ch
     return "".join(out)
 
 

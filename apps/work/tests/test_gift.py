@@ -229,3 +229,21 @@ def test_export_gift_and_bad_params(client_for, teacher, student):
     assert client.get(EXPORT, {"file_format": "xml"}).status_code == 400
     assert client.get(EXPORT, {"label": 424242}).status_code == 400
     assert client_for(student).get(EXPORT).status_code == 403
+
+
+def test_arrow_in_an_option_is_not_read_as_a_matching_question():
+    topic = SimpleNamespace(
+        subject="Which is an arrow?",
+        type=TopicType.SINGLE,
+        description=None,
+        answer=None,
+        options=SimpleNamespace(
+            all=lambda: [
+                SimpleNamespace(key="A", text="a->b", is_correct=True),
+                SimpleNamespace(key="B", text="=>", is_correct=False),
+            ]
+        ),
+    )
+    (row,) = gift.parse("".join(gift.write([topic])))
+    assert row.error is None
+    assert [o["text"] for o in row.topic["options"]] == ["a->b", "=>"]
