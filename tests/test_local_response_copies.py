@@ -120,3 +120,32 @@ def test_local_first_cache_reads_the_copy_first_and_keeps_big_bodies_shared_only
 def test_no_process_copies_in_front_of_process_memory():
     assert not local_copies_enabled(LocMemCache("x", {}))
     assert local_copies_enabled(_DictCache())
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("with_copies", [True, False], ids=["versioned", "plain"])
+def test_a_cache_miss_is_rendered_once_and_a_hit_not_at_all(
+    with_copies, client_for, student, monkeypatch
+):
+    """drf-extensions 0.8.0 renders a miss twice (render() + rendered_content, upstream #250)."""
+    from rest_framework.renderers import JSONRenderer
+
+    if not with_copies:  # the plain `cache_response` path of VersionedCacheResponse
+        monkeypatch.setattr(VersionedCacheResponse, "_versioned", lambda self, view: False)
+    TopicFactory(subject="渲染一次")
+    calls = []
+    original = JSONRenderer.render
+
+    def counting(self, data, *args, **kwargs):
+        calls.append(1)
+        return original(self, data, *args, **kwargs)
+
+    monkeypatch.setattr(JSONRenderer, "render", counting)
+    client = client_for(student)
+    first = client.get(TOPICS_URL)
+    assert first.status_code == 200
+    assert len(calls) == 1
+    second = client.get(TOPICS_URL)
+    assert len(calls) == 1  # served from the cache: no rendering
+    assert second.content == first.content
+    assert second.json()["results"][0]["subject"] == "渲染一次"

@@ -18,6 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.locmem import LocMemCache
+from django.http import HttpResponse
 from rest_framework_extensions.cache.decorators import CacheResponse
 from rest_framework_extensions.key_constructor import bits
 from rest_framework_extensions.key_constructor.constructors import DefaultKeyConstructor
@@ -233,7 +234,46 @@ def local_copies_enabled(shared: Any) -> bool:
     return LOCAL_CACHE in settings.CACHES and not isinstance(shared, LocMemCache)
 
 
-class VersionedCacheResponse(CacheResponse):
+class RenderOnceCacheResponse(CacheResponse):
+    """drf-extensions' `cache_response` that renders a cache miss once instead of twice.
+
+    Upstream (drf-extensions 0.8.0, `CacheResponse.process_cache_response`) calls
+    `response.render()` and then stores `response.rendered_content`, a DRF property that runs the
+    renderer again: every miss paid for its JSON twice. This stores `response.content` (what
+    `render()` produced) and is otherwise the same method: same key, timeout, `cache_errors` rule,
+    `(content bytes, status, {name: (name, value)})` triples and rebuilt `HttpResponse` on a hit.
+    Source: drf-extensions 0.8.0 rest_framework_extensions/cache/decorators.py; the double render
+    is reported upstream in chibisov/drf-extensions issue #250 and pull request #357.
+    """
+
+    def process_cache_response(self, view_instance, view_method, request, args, kwargs):
+        key = self.calculate_key(
+            view_instance=view_instance,
+            view_method=view_method,
+            request=request,
+            args=args,
+            kwargs=kwargs,
+        )
+        timeout = self.calculate_timeout(view_instance=view_instance)
+        response_triple = self.cache.get(key)
+        if not response_triple:
+            response = view_method(view_instance, request, *args, **kwargs)
+            response = view_instance.finalize_response(request, response, *args, **kwargs)
+            response.render()
+            if not response.status_code >= 400 or self.cache_errors:
+                headers = {k: (k, v) for k, v in response.items()}
+                self.cache.set(key, (response.content, response.status_code, headers), timeout)
+        else:
+            content, status, headers = response_triple
+            response = HttpResponse(content=content, status=status)
+            for k, v in headers.values():
+                response[k] = v
+        if not hasattr(response, "_closable_objects"):
+            response._closable_objects = []
+        return response
+
+
+class VersionedCacheResponse(RenderOnceCacheResponse):
     """drf-extensions' `cache_response` that also serves bodies from a per-process copy
     (`LocalFirstCache`) — but only for a view with `cache_namespaces` whose key function has a
     `VersionKeyBit`, i.e. whose keys change with every write. Otherwise it is `cache_response`.
@@ -245,7 +285,7 @@ class VersionedCacheResponse(CacheResponse):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._with_copies = CacheResponse(*args, **kwargs)
+        self._with_copies = RenderOnceCacheResponse(*args, **kwargs)
         self._with_copies.cache = LocalFirstCache(self.cache)
 
     def process_cache_response(self, view_instance, view_method, request, args, kwargs):
