@@ -1,7 +1,8 @@
-"""DRF glue shared by every app: the one exception handler and the page-number pagination."""
+"""DRF glue shared by every app: the one exception handler, page-number pagination, page links."""
 
 import logging
 from typing import Any
+from urllib import parse
 
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError
@@ -66,3 +67,17 @@ class PageNumberPagination(pagination.PageNumberPagination):
                 {"size": [f"Ensure this value is between 1 and {self.max_page_size}."]}
             )
         return size
+
+
+def with_query_params(url: str, **params: Any) -> str:
+    """`url` with each of `params` set to one value (`str(value)`); other parameters kept.
+
+    The same URL as chaining DRF's `rest_framework.utils.urls.replace_query_param` once per
+    parameter (query re-encoded with keys sorted), but the query is parsed and encoded once.
+    """
+    scheme, netloc, path, query, fragment = parse.urlsplit(str(url))
+    values = parse.parse_qs(query, keep_blank_values=True)
+    for key, value in params.items():
+        values[str(key)] = [str(value)]
+    query = parse.urlencode(sorted(values.items()), doseq=True)
+    return parse.urlunsplit((scheme, netloc, path, query, fragment))

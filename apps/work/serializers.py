@@ -7,7 +7,7 @@ Input: `LabelInputSerializer`, `TopicInputSerializer` (per-type rules via `servi
 """
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from django.utils import timezone
@@ -133,12 +133,12 @@ def topic_serializer_for(user: Any, *, search: bool = False) -> type[serializers
 # --- topics: fast output of lists ------------------------------------------------------------------
 
 
-def _datetime(value: datetime | None) -> str | None:
-    # DRF's DateTimeField (ISO 8601): in the current time zone, "+00:00" written as "Z"
+def _datetime(value: datetime | None, tz: tzinfo) -> str | None:
+    # DRF's DateTimeField (ISO 8601): in the current time zone `tz`, "+00:00" written as "Z"
     if value is None:
         return None
     if timezone.is_aware(value):
-        value = value.astimezone(timezone.get_current_timezone())
+        value = value.astimezone(tz)
     text = value.isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
@@ -158,6 +158,7 @@ def render_topic_rows(
     `apps/work/tests/test_read_path.py`), without building DRF fields per request.
     """
     out = []
+    tz = timezone.get_current_timezone()
     for row in rows:
         score = row["score"]
         body: dict[str, Any] = {
@@ -176,8 +177,8 @@ def render_topic_rows(
         body["label_name"] = row["label_name"]
         body["options"] = options
         body["user"] = row["user_id"]
-        body["create_time"] = _datetime(row["create_time"])
-        body["update_time"] = _datetime(row["update_time"])
+        body["create_time"] = _datetime(row["create_time"], tz)
+        body["update_time"] = _datetime(row["update_time"], tz)
         if highlights is not None:
             marks = highlights.get(row["id"]) or {}
             body["subject_highlight"] = marks.get("subject") or None

@@ -11,7 +11,6 @@ from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.utils.urls import replace_query_param
 
 from apps.users.roles import IsStaff, IsTeacher
 from apps.work import selectors, services, tasks, transfer
@@ -36,6 +35,7 @@ from utils.cache import (
     VisibilityKeyConstructor,
     versioned_cache_response,
 )
+from utils.drf import with_query_params
 from utils.throttling import UserRateThrottle
 
 CACHE_NAMESPACES = services.CACHE_NAMESPACES
@@ -243,8 +243,7 @@ class TopicViewSet(VersionedCacheResponseMixin, TopicListMixin, viewsets.ModelVi
             if query["offset"] == 0:
                 return None
             offset = 0
-        url = replace_query_param(self.request.build_absolute_uri(), "offset", offset)
-        return replace_query_param(url, "limit", limit)
+        return with_query_params(self.request.build_absolute_uri(), offset=offset, limit=limit)
 
     # --- operations -----------------------------------------------------------------------------
 
