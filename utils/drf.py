@@ -7,7 +7,7 @@ from urllib import parse
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError
 from django.http import Http404
-from rest_framework import exceptions, pagination
+from rest_framework import exceptions, pagination, routers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -81,3 +81,14 @@ def with_query_params(url: str, **params: Any) -> str:
         values[str(key)] = [str(value)]
     query = parse.urlencode(sorted(values.items()), doseq=True)
     return parse.urlunsplit((scheme, netloc, path, query, fragment))
+
+
+class ApiRouter(routers.DefaultRouter):
+    """DRF's `DefaultRouter` (the API root view and the routes) without format-suffix routes.
+
+    `DefaultRouter` doubles every route with a `.json`-style suffix twin (`/api/users/area.json`),
+    which API.md does not offer (JSON is the only format) and which every request's URL resolution
+    tries in turn.
+    """
+
+    include_format_suffixes = False

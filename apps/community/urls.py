@@ -1,10 +1,9 @@
 """URL routes of the community app, mounted under /api/community/ (API.md §2.5)."""
 
-from rest_framework.routers import DefaultRouter
-
 from apps.community import views
+from utils.drf import ApiRouter
 
-router = DefaultRouter()
+router = ApiRouter()
 router.register("articles", views.ArticleViewSet, basename="articles")
 router.register("comments", views.CommentViewSet, basename="comments")
 

@@ -1,10 +1,9 @@
 """URL routes of this app (mounted under /api/school/ by config.urls)."""
 
-from rest_framework.routers import DefaultRouter
-
 from apps.school.views import ClassesViewSet
+from utils.drf import ApiRouter
 
-router = DefaultRouter()
+router = ApiRouter()
 router.register("classes", ClassesViewSet, basename="classes")
 
 urlpatterns = router.urls

@@ -1,11 +1,11 @@
 """URL routes of the shopping app (mounted under /api/shopping/ by config.urls)."""
 
 from django.urls import path
-from rest_framework.routers import DefaultRouter
 
 from apps.shopping import views
+from utils.drf import ApiRouter
 
-router = DefaultRouter()
+router = ApiRouter()
 router.register("commodity", views.CommodityViewSet, basename="commodity")
 router.register("cart", views.ShoppingCartViewSet, basename="cart")
 router.register("orders", views.OrderViewSet, basename="orders")

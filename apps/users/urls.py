@@ -1,11 +1,11 @@
 """URL routes of the users app, mounted under /api/users/ (API.md §2.1)."""
 
 from django.urls import path
-from rest_framework.routers import DefaultRouter
 
 from apps.users import views
+from utils.drf import ApiRouter
 
-router = DefaultRouter()
+router = ApiRouter()
 router.register("users", views.UserViewSet, basename="users")
 router.register("area", views.AreaViewSet, basename="area")
 router.register("address", views.AddressViewSet, basename="address")
