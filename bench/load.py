@@ -80,6 +80,7 @@ TARGETS = {  # issue 7 §3, 2 cores
     "topics_warm": ("ratio", 0.5),
     "topics_uncached": ("ratio", 0.12),
     "search": ("p95_ms", 50.0),
+    "search_uncached": ("p95_ms", 50.0),  # the same bound with every request a cache miss
 }
 SEARCH_QUERIES = [
     "明月", "春风", "故乡", "长安", "白云", "江南", "秋风", "落花", "杨柳", "黄河", "天下", "君子",
