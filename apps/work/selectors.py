@@ -8,16 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import connections
-from django.db.models import (
-    BooleanField,
-    CharField,
-    OuterRef,
-    Prefetch,
-    QuerySet,
-    Subquery,
-    TextField,
-    Value,
-)
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 
 from apps.work.models import Label, Topic, TopicOption
 from apps.work.visibility import sees_answers, sees_exam
@@ -175,53 +166,16 @@ def _page_statement(*, user: Any, using: str) -> tuple[str, tuple, list[str], li
     return statement
 
 
-OPTION_COLUMNS = (
-    "option_key",
-    "option_text",
-    "option_correct",
-)  # the by-ids statement's option part
-
-
 def _by_ids_statement(*, user: Any, n: int, using: str) -> tuple[str, tuple, list[str], list]:
-    """As `_page_statement` for `topic_rows(visible.filter(pk__in=<n ids>))`, with the options of
-    those ids in the same statement; the params hold `_ID_SENTINEL - i` where the i-th id goes (see
-    `topic_rows_by_ids`).
-
-    One `UNION ALL` of two parts, sorted by `id` then option key (the options' own collation):
-    topic rows (the `OPTION_COLUMNS` NULL) and option rows (`id` = the option's topic, the
-    `OPTION_COLUMNS` set, every other column NULL). The option part asks for every id; options of
-    topics the first part leaves out (invisible, deleted, missing) are dropped by the caller.
-    """
+    """As `_page_statement` for `topic_rows(visible.filter(pk__in=<n ids>))`, unordered; the
+    params hold `_ID_SENTINEL - i` where the i-th id goes (see `_fetch_rows`)."""
     answers = sees_answers(user)
     key = ("ids", using, connections[using].vendor, sees_exam(user), answers, n)
     statement = _COMPILED.get(key)
     if statement is None:
         sentinels = [_ID_SENTINEL - i for i in range(n)]
         topics = topic_list_visible_to(user=user, prefetch=False).filter(pk__in=sentinels)
-        rows = topic_rows(topics.order_by(), answers=answers).annotate(
-            option_key=Value(None, output_field=CharField()),
-            option_text=Value(None, output_field=TextField()),
-            option_correct=Value(None, output_field=BooleanField()),
-        )
-        sql, params, columns, converters = _compiled(rows, using=using)
-        quote = connections[using].ops.quote_name
-        meta = TopicOption._meta
-        topic_col, key_col, text_col, correct_col = (
-            quote(meta.get_field(name).column) for name in ("topic", "key", "text", "is_correct")
-        )
-        nulls = ", ".join(["NULL"] * (len(columns) - 1 - len(OPTION_COLUMNS)))
-        marks = ", ".join(["%s"] * n)
-        options = (
-            f"SELECT {topic_col}, {nulls}, {key_col}, {text_col}, {correct_col} "
-            f"FROM {quote(meta.db_table)} WHERE {topic_col} IN ({marks})"
-        )
-        position = columns.index(OPTION_COLUMNS[0]) + 1
-        statement = (
-            f"{sql} UNION ALL {options} ORDER BY 1, {position}",
-            (*params, *sentinels),
-            columns,
-            converters,
-        )
+        statement = _compiled(topic_rows(topics.order_by(), answers=answers), using=using)
         _COMPILED[key] = statement
     return statement
 
@@ -230,22 +184,17 @@ def _fetch_rows(statement: tuple, params: Iterable[Any], *, using: str) -> list[
     """Run a compiled `statement` with `params`; dict rows with Django's converters applied."""
     sql, _params, columns, converters = statement
     connection = connections[using]
-    return [_row(values, columns, converters, connection) for values in _fetch(sql, params, using)]
-
-
-def _fetch(sql: str, params: Iterable[Any], using: str) -> list[tuple]:
-    with connections[using].cursor() as cursor:
+    with connection.cursor() as cursor:
         cursor.execute(sql, tuple(params))
-        return cursor.fetchall()
-
-
-def _row(values: Iterable[Any], columns: list[str], converters: list, connection: Any) -> dict:
-    """One fetched row as `{column: value}` with Django's converters applied."""
-    values = list(values)
-    for pos, (convs, expression) in converters:  # as SQLCompiler.apply_converters
-        for converter in convs:
-            values[pos] = converter(values[pos], expression, connection)
-    return dict(zip(columns, values, strict=True))
+        fetched = cursor.fetchall()
+    rows = []
+    for values in fetched:
+        values = list(values)
+        for pos, (convs, expression) in converters:  # as SQLCompiler.apply_converters
+            for converter in convs:
+                values[pos] = converter(values[pos], expression, connection)
+        rows.append(dict(zip(columns, values, strict=True)))
+    return rows
 
 
 def topic_rows_by_ids(
@@ -254,39 +203,18 @@ def topic_rows_by_ids(
     """Completed rows (see `topic_rows_complete`) of the visible topics among `ids`, in that order.
 
     Missing, deleted and (for non-teachers) exam topics are dropped; `answer` only for teachers and
-    staff. One raw query (the topics with their label names and their options, see
-    `_by_ids_statement`), compiled once per (connection, view, number of ids). Used to hydrate
-    search hits.
+    staff. Two raw queries (topics with their label names, then the options), the topic SQL
+    compiled once per (connection, view, number of ids). Used to hydrate search hits.
     """
     ids = list(ids)
     unique = list(dict.fromkeys(ids))
     if not unique:
         return []
-    sql, sentinel_params, columns, converters = _by_ids_statement(
-        user=user, n=len(unique), using=using
-    )
+    statement = _by_ids_statement(user=user, n=len(unique), using=using)
     slots = {_ID_SENTINEL - i: pk for i, pk in enumerate(unique)}
-    params = [slots.get(p, p) if type(p) is int else p for p in sentinel_params]
-    answers = sees_answers(user)
-    connection = connections[using]
-    # the topic's columns come before the first option column, the option's from it on
-    first = columns.index(OPTION_COLUMNS[0])
-    topic_columns = columns[:first]
-    topic_converters = [c for c in converters if c[0] < first]
-    by_id: dict[int, dict[str, Any]] = {}
-    options: dict[int, list[dict[str, Any]]] = {}
-    for values in _fetch(sql, params, using):
-        key = values[first]
-        if key is None:  # a topic row
-            row = _row(values[:first], topic_columns, topic_converters, connection)
-            by_id[row["id"]] = row
-            continue
-        option = {"key": key, "text": values[first + 1]}
-        if answers:
-            option["is_correct"] = bool(values[first + 2])
-        options.setdefault(values[0], []).append(option)
-    for row in by_id.values():
-        row["options"] = options.get(row["id"], [])
+    params = [slots.get(p, p) if type(p) is int else p for p in statement[1]]
+    by_id = {r["id"]: r for r in _fetch_rows(statement, params, using=using)}
+    _options_raw(list(by_id.values()), answers=sees_answers(user), using=using)
     return [by_id[i] for i in ids if i in by_id]
 
 
