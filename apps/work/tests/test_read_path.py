@@ -244,3 +244,22 @@ def test_compiled_page_and_hydration_sql_follow_later_writes(bank, student, teac
     teacher_rows = selectors.topic_page_rows(user=teacher, offset=0, limit=10)
     assert len(teacher_rows) == 6
     assert all("answer" in r for r in teacher_rows)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("who", ["teacher", "student"])
+def test_search_hydration_gives_the_rows_of_the_list_path_in_two_queries(bank, request, who):
+    user = request.getfixturevalue(who)
+    ids = list(Topic.objects.order_by("-id").values_list("pk", flat=True))
+    visible = selectors.topic_list_visible_to(user=user, prefetch=False).filter(pk__in=ids)
+    expected = selectors.topic_rows_complete(
+        list(selectors.topic_rows(visible.order_by("-id"), answers=who == "teacher"))
+    )
+    if who == "student":
+        for row in expected:
+            row["options"] = [{"key": o["key"], "text": o["text"]} for o in row["options"]]
+    assert any(row["options"] for row in expected)
+    with CaptureQueriesContext(connection) as ctx:
+        rows = selectors.topic_rows_by_ids(user=user, ids=ids)
+    assert len(ctx.captured_queries) == 2  # topics with label names, then options
+    assert rows == expected  # same keys, values, option order and is_correct booleans
