@@ -296,3 +296,9 @@ def test_admin_save_rerenders_html_and_invalidates_cache(client, client_for, sta
     assert resp.status_code == 302, resp.content[:500]
     body = reader.get(detail(article.pk)).json()
     assert body["content_html"].strip() == "<p><em>新</em></p>"  # script dropped, cache bumped
+    # the admin's "changed successfully" message, kept in the session (settings.MESSAGE_STORAGE)
+    assert "sessionid" in resp.cookies
+    assert "messages" not in resp.cookies
+    page = client.get(resp["Location"])
+    messages = [str(m) for m in page.context["messages"]]
+    assert any(article.title in m for m in messages), messages
