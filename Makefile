@@ -2,8 +2,8 @@
 SHELL := /bin/bash
 # Debian's interpreter: python3-venv/python3-dev below are for it, and its libpython is linked in
 # statically. A python3 built with --enable-shared and without --enable-optimizations (as pyenv
-# builds here) cost 15–30% more web CPU per request under load (bench/interpreter.py →
-# bench/results/interpreter.json).
+# builds here) cost 18% more web CPU per uncached search under load, in two alternating rounds
+# (bench/interpreter.py → bench/results/interpreter.json).
 PY ?= /usr/bin/python3
 VENV := .venv
 BIN := $(VENV)/bin

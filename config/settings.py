@@ -54,7 +54,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 # Admin flash messages live in the admin's session. Django's default (cookie storage first) builds a
-# cookie signer for every request, API calls included (bench/results/load.json).
+# cookie signer for every request, API calls included (about 5% of a bare request's instructions,
+# bench/instructions.py).
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 ROOT_URLCONF = "config.urls"
