@@ -9,8 +9,9 @@ under `valgrind --tool=cachegrind --cache-sim=no`, once with 0 and once with `--
 requests after the same warm-up, and reports (difference of the two instruction counts) / requests.
 Only the web process is counted: MariaDB, Redis and Elasticsearch run in their own processes, and the
 network round trips to them count as the client-side work they cause. Counts are repeatable to about
-1% between runs, unlike CPU seconds on this shared VM (bench/load.py), so they show what a code
-change saves. Writes `bench/results/instructions.json`.
+1% between runs with the same `--requests`, unlike CPU seconds on this shared VM (bench/load.py), so
+they show what a code change saves; compare only counts taken with the same `--requests` (area
+measured 1.73 M at 100 and 1.85–1.87 M at 200). Writes `bench/results/instructions.json`.
 """
 
 from __future__ import annotations
@@ -39,27 +40,17 @@ SCENARIOS = (
 WARMUP = 30  # requests before the counted ones, in both runs
 
 RUNNER = """
-import itertools, sys, time
+import sys
 sys.path.insert(0, {root!r})
 from bench import load  # the bench environment and django.setup()
-from bench.load_profile import paths
-from django.test import Client
-from rest_framework_simplejwt.tokens import AccessToken
-from apps.community.models import Article
-from apps.users.models import User
+from bench.load_profile import requester
 
 name, measured = sys.argv[1], int(sys.argv[2])
-student = User.objects.get(username="bench_student")
-article = Article.objects.get(title="压测文章", is_delete=False).pk
-client = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Bearer {{AccessToken.for_user(student)}}")
-cycle, counter = itertools.cycle(paths(article)[name]), itertools.count()
+one = requester(name, tag="i")
 for i in range({warmup} + measured):
-    path = next(cycle)
-    if name.endswith("_uncached"):
-        path += f"&_nc=i{{time.time_ns()}}-{{next(counter)}}"
-    status = client.get(path).status_code
+    status = one()
     if status != 200:
-        raise SystemExit(f"{{name}}: {{path}} answered {{status}}")
+        raise SystemExit(f"{{name}}: request {{i}} answered {{status}}")
 """
 
 

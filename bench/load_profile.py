@@ -14,6 +14,7 @@ import argparse
 import itertools
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -67,16 +68,38 @@ def breakdown(root) -> dict[str, float]:
     return totals
 
 
-def main() -> None:
-    from django.db import connection
+def requester(name: str, tag: str = "p") -> Callable[[], int]:
+    """A function sending the next request of scenario `name` as the bench student through
+    Django's full WSGI stack (`django.test.Client`) and returning its status; `*_uncached`
+    requests get a distinct `_nc=<tag><ns>-<n>` (as in bench/load.py). Shared with
+    bench/instructions.py."""
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
-    from pyinstrument import Profiler
-    from redis.connection import Connection
     from rest_framework_simplejwt.tokens import AccessToken
 
     from apps.community.models import Article
     from apps.users.models import User
+
+    student = User.objects.get(username="bench_student")
+    article = Article.objects.get(title="压测文章", is_delete=False).pk
+    client = Client(
+        HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(student)}"
+    )
+    cycle, counter = itertools.cycle(paths(article)[name]), itertools.count()
+
+    def one() -> int:
+        path = next(cycle)
+        if name.endswith("_uncached"):
+            path += f"&_nc={tag}{time.time_ns()}-{next(counter)}"
+        return client.get(path).status_code
+
+    return one
+
+
+def main() -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from pyinstrument import Profiler
+    from redis.connection import Connection
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("scenarios", nargs="*", default=["area", "topics_warm", "topics_uncached",
@@ -84,11 +107,6 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300)
     args = parser.parse_args()
 
-    student = User.objects.get(username="bench_student")
-    article = Article.objects.get(title="压测文章", is_delete=False).pk
-    client = Client(
-        HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(student)}"
-    )
     commands = {"n": 0}
     original = Connection.send_command
 
@@ -98,15 +116,8 @@ def main() -> None:
 
     Connection.send_command = counting
     load.WORK_DIR.mkdir(parents=True, exist_ok=True)
-    counter = itertools.count()
     for name in args.scenarios:
-        cycle = itertools.cycle(paths(article)[name])
-
-        def one(name: str = name, cycle=cycle) -> int:
-            path = next(cycle)
-            if name.endswith("_uncached"):
-                path += f"&_nc=p{time.time_ns()}-{next(counter)}"
-            return client.get(path).status_code
+        one = requester(name)
 
         for _ in range(20):  # warm caches, connections, imports
             one()
