@@ -6,15 +6,20 @@ sends the requests through Django's full WSGI stack in this process (`django.tes
 middleware, DRF, auth, throttles, caches; no gunicorn/network), prints the mean in-process
 milliseconds per request, SQL queries and Redis commands per request, and writes a pyinstrument
 call tree to `var/bench-load/profile-<scenario>.txt` (pyinstrument is a dev tool; install it in
-the venv only). Scenarios: bare, area, topics_warm, topics_uncached, search, search_uncached, thread
+the venv only). With `--cpu-parts` it profiles nothing and instead prints the CPU microseconds per
+request spent inside each of `CPU_PARTS` (process CPU time around the real functions: no sampling,
+no waiting counted; a part nested in another is counted in both). Scenarios: bare, area, topics_warm, topics_uncached, search, search_uncached, thread
 (`*_uncached`: a distinct `_nc` per request, as in bench/load.py).
 """
 
 import argparse
+import contextlib
+import functools
+import importlib
 import itertools
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -47,6 +52,94 @@ PARTS = {  # label: function names whose (outermost) frames are summed
     "render JSON": ("JSONRenderer.render",),
     "whole request": ("Client.get",),
 }
+
+
+# label: (module, attribute path) of a function or method whose CPU time `--cpu-parts` sums
+CPU_PARTS: dict[str, tuple[str, str]] = {
+    "whole (Django handler)": ("django.test.client", "ClientHandler.__call__"),
+    "URL resolution": ("django.core.handlers.base", "BaseHandler.resolve_request"),
+    "DRF dispatch": ("rest_framework.views", "APIView.dispatch"),
+    "Redis round trip (auth state)": ("utils.cache", "get_many_and_count"),
+    "  of it: redis-py script call": ("redis.commands.core", "Script.__call__"),
+    "  of it: django-redis decode": ("django_redis.client.default", "DefaultClient.decode"),
+    "user from state": ("apps.users.authentication", "user_from_state"),
+    "JWT (verified-token LRU)": (
+        "apps.users.authentication",
+        "JWTAuthentication.get_validated_token",
+    ),
+    "throttle planning": ("utils.throttling", "counters_for"),
+    "check_throttles": ("rest_framework.views", "APIView.check_throttles"),
+    "check_permissions": ("rest_framework.views", "APIView.check_permissions"),
+    "content negotiation": ("rest_framework.views", "APIView.perform_content_negotiation"),
+    "initialize_request": ("rest_framework.views", "APIView.initialize_request"),
+    "response-cache key": (
+        "rest_framework_extensions.cache.decorators",
+        "CacheResponse.calculate_key",
+    ),
+    "response-cache get": ("utils.cache", "LocalFirstCache.get"),
+    "response-cache set": ("utils.cache", "LocalFirstCache.set"),
+    "query-param serializer": ("rest_framework.serializers", "Serializer.is_valid"),
+    "Elasticsearch (client side)": ("utils.search", "search_ids"),
+    "topic rows (SQL)": ("apps.work.selectors", "topic_rows_by_ids"),
+    "topic rows rendering": ("apps.work.views", "render_topic_rows"),
+    "page links": ("apps.work.views", "TopicViewSet._page_link"),
+    "JSON render": ("rest_framework.response", "Response.render"),
+}
+
+
+@contextlib.contextmanager
+def cpu_accounting() -> Iterator[dict[str, int]]:
+    """Wrap every `CPU_PARTS` function (restored on exit) to add its process CPU nanoseconds to
+    the yielded `{label: ns}` (recursive calls counted once, at the outermost call)."""
+    totals = dict.fromkeys(CPU_PARTS, 0)
+    restore = []
+    for label, (module_name, path) in CPU_PARTS.items():
+        owner = importlib.import_module(module_name)
+        *outer, attr = path.split(".")
+        for part in outer:
+            owner = getattr(owner, part)
+        original = owner.__dict__[attr] if attr in vars(owner) else getattr(owner, attr)
+        restore.append((owner, attr, original, attr in vars(owner)))
+        setattr(owner, attr, _timed(original, label, totals))
+    try:
+        yield totals
+    finally:
+        for owner, attr, original, own in reversed(restore):
+            if own:
+                setattr(owner, attr, original)
+            else:
+                delattr(owner, attr)
+
+
+def _timed(function: Callable, label: str, totals: dict[str, int]) -> Callable:
+    depth = [0]
+
+    @functools.wraps(function)
+    def timed(*args, **kwargs):
+        if depth[0]:
+            return function(*args, **kwargs)
+        depth[0] += 1
+        began = time.process_time_ns()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            totals[label] += time.process_time_ns() - began
+            depth[0] -= 1
+
+    return timed
+
+
+def cpu_parts(name: str, requests: int) -> None:
+    """Print the CPU µs per request of scenario `name` inside each `CPU_PARTS` function."""
+    one = requester(name)
+    for _ in range(20):  # warm caches, connections, imports
+        one()
+    with cpu_accounting() as totals:
+        statuses = {one() for _ in range(requests)}
+    print(f"{name}: CPU µs per request over {requests} requests (statuses {sorted(statuses)})")
+    for label, ns in totals.items():
+        if ns:
+            print(f"  {label:<32} {ns / requests / 1000:8.1f}")
 
 
 def breakdown(root) -> dict[str, float]:
@@ -105,7 +198,12 @@ def main() -> None:
     parser.add_argument("scenarios", nargs="*", default=["area", "topics_warm", "topics_uncached",
                                                           "search", "thread", "bare"])  # fmt: skip
     parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--cpu-parts", action="store_true", help="CPU µs per part (CPU_PARTS)")
     args = parser.parse_args()
+    if args.cpu_parts:
+        for name in args.scenarios:
+            cpu_parts(name, args.requests)
+        return
 
     commands = {"n": 0}
     original = Connection.send_command
