@@ -30,7 +30,10 @@ Run: `.venv/bin/python bench/load.py [--paired | --rounds N] [--only scenario ..
    10 roots + 190 replies) and `order_create` (each request a new order from one fresh cart row:
    rows pre-created at seed time, request i of the run uses entry i of a table of (buyer token,
    body) rows spread over buyers and commodities — a Lua add-to-cart step would put a second
-   request inside every measured one). Each scenario: `--warmup` s, then `--duration` s measured.
+   request inside every measured one). Run only when named in `--only`: `ref_area_stateless` and
+   `ref_area_stock`, the province list as issue 7 calibrates its 0.5× target (drf-extensions'
+   stock cache, no throttles; simplejwt's stateless check, or its row-loading `JWTAuthentication`;
+   see `bench/bare_urls.py`). Each scenario: `--warmup` s, then `--duration` s measured.
 4. **Report** req/s, p50, p95, errors, CPU milliseconds per request of each process group (gunicorn,
    Elasticsearch, MariaDB, Redis via psutil; wrk via getrusage) and the ratio to the bare view of
    the same run (with `--paired`: to the mean of bare runs right before and after the scenario;
@@ -500,6 +503,11 @@ def scenarios(info: dict) -> list[dict]:
         {"name": "thread", "requests": [
             {"path": f"/api/community/comments/?article={info['article']}", "headers": auth}]},
         {"name": "order_create", "requests": orders, "once": True},
+        # issue 7's calibration of its 0.5× target (bench/bare_urls.py); only run when named
+        {"name": "ref_area_stateless", "reference": True,
+         "requests": [{"path": "/bench/reference/area/stateless/", "headers": auth}]},
+        {"name": "ref_area_stock", "reference": True,
+         "requests": [{"path": "/bench/reference/area/stock/", "headers": auth}]},
     ]  # fmt: skip
 
 
@@ -531,7 +539,7 @@ def check(scenario: dict, info: dict) -> dict:
         facts["count"] = body["count"]
         require(body["count"] > 0, body)
         require(bool(body["results"]), body)
-    elif name == "area":
+    elif name == "area" or name.startswith("ref_area"):
         facts["provinces"] = len(body)
         require(len(body) >= 30, body)
     elif name == "thread":
@@ -696,6 +704,8 @@ def main() -> dict:
             name = scenario["name"]
             if args.only and name != "bare" and name not in args.only:
                 continue
+            if scenario.get("reference") and name not in (args.only or ()):
+                continue
             facts = check(scenario, info)
             paired = args.paired and name != "bare"
             if paired:
@@ -741,7 +751,8 @@ def run_rounds(info: dict, args: argparse.Namespace, results: dict) -> None:
     """`--rounds N`: every selected scenario (bare first) once per round, N rounds; results pooled
     into `results["scenarios"]` with each round kept under `"rounds"`."""
     selected = [s for s in scenarios(info)
-                if s["name"] == "bare" or not args.only or s["name"] in args.only]  # fmt: skip
+                if s["name"] == "bare" or s["name"] in (args.only or ())
+                or not (args.only or s.get("reference"))]  # fmt: skip
     if any(s.get("once") for s in selected):
         raise SystemExit(
             "--rounds: order_create uses each cart row once; measure it without --rounds"

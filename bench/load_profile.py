@@ -9,7 +9,8 @@ call tree to `var/bench-load/profile-<scenario>.txt` (pyinstrument is a dev tool
 the venv only). With `--cpu-parts` it profiles nothing and instead prints the CPU microseconds per
 request spent inside each of `CPU_PARTS` (process CPU time around the real functions: no sampling,
 no waiting counted; a part nested in another is counted in both). Scenarios: bare, area, topics_warm, topics_uncached, search, search_uncached, thread
-(`*_uncached`: a distinct `_nc` per request, as in bench/load.py).
+(`*_uncached`: a distinct `_nc` per request, as in bench/load.py), and the references
+ref_area_stateless, ref_area_stock (bench/bare_urls.py).
 """
 
 import argparse
@@ -38,6 +39,8 @@ def paths(article: int) -> dict[str, list[str]]:
         "search": search,
         "search_uncached": search,
         "thread": [f"/api/community/comments/?article={article}"],
+        "ref_area_stateless": ["/bench/reference/area/stateless/"],
+        "ref_area_stock": ["/bench/reference/area/stock/"],
     }
 
 
