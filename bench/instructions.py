@@ -3,7 +3,7 @@
 Run after `bench/load.py` has seeded `stsys_bench` (same services):
 `.venv/bin/python bench/instructions.py [scenario ...] [--requests 200]` (needs valgrind:
 `apt-get install -y valgrind`). For each scenario of `bench/load_profile.py` (bare, area,
-topics_warm, topics_uncached, search, search_uncached, thread) it runs the requests in one process
+topics_warm, topics_uncached, search, search_uncached, thread; references ref_area_stateless, ref_area_stock) it runs the requests in one process
 through Django's full WSGI stack (`django.test.Client`: middleware, DRF, auth, throttles, caches)
 under `valgrind --tool=cachegrind --cache-sim=no`, once with 0 and once with `--requests` measured
 requests after the same warm-up, and reports (difference of the two instruction counts) / requests.
@@ -36,6 +36,8 @@ SCENARIOS = (
     "search",
     "search_uncached",
     "thread",
+    "ref_area_stateless",
+    "ref_area_stock",
 )
 WARMUP = 30  # requests before the counted ones, in both runs
 
