@@ -14,6 +14,7 @@ from django.db.models import Prefetch, QuerySet
 
 from apps.shopping import sql
 from apps.shopping.models import Commodity, Order, OrderGoods, Payment, ShoppingCart
+from apps.users.models import address_snapshot
 
 COMMODITY_ORDERINGS = ("price", "-price", "sales", "-sales", "-create_time")
 
@@ -63,7 +64,8 @@ def payment_trade_id(*, order_id: str) -> str | None:
 
 class AddressSnapshot(NamedTuple):
     """A caller's live address resolved for an order: `pk` and the API.md §2.6 step 4 text
-    `"{province} {city} {district} {place} [{receiver}] {mobile}"` (as `Address.snapshot`)."""
+    `"{province} {city} {district} {place} [{receiver}] {mobile}"` (`address_snapshot`, as
+    `Address.snapshot`: ≤255 characters)."""
 
     pk: int
     snapshot: str
@@ -94,7 +96,7 @@ def order_inputs(
     address = None
     if place is not None:
         address = AddressSnapshot(
-            address_id, f"{province} {city} {district} {place} [{receiver}] {mobile}"
+            address_id, address_snapshot(province, city, district, place, receiver, mobile)
         )
     lines = {row[6]: CartLine(*row[6:]) for row in rows if row[6] is not None}
     return address, lines

@@ -15,6 +15,7 @@ from operator import attrgetter
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, connection, transaction
@@ -175,8 +176,45 @@ def _insert_order_row(cursor: Any, values: list[Any]) -> str:
     raise AssertionError("unreachable")
 
 
-@transaction.atomic
+class _CartRowsGone(Exception):
+    """The order's cart rows were no longer all there when it deleted them (a concurrent order)."""
+
+
+ORDER_TOTAL_MAX = Decimal("99999999.99")  # yuan: `Order.total_amount` is Decimal(10, 2)
+
+
 def order_create(
+    *,
+    user: User,
+    address: Address | AddressSnapshot,
+    cart: Sequence[ShoppingCart | CartLine],
+    pay_method: int,
+) -> Order:
+    """`_order_create` (below), with the cart rows re-checked at the end of its transaction.
+
+    Two requests for the same cart rows (a double click) both pass validation; the one whose
+    `DELETE` of the rows finds fewer than it resolved is rolled back whole (stock, order, goods)
+    and raises `ValidationError({"cart": ["Invalid pk \"<id>\" - object does not exist."]})` →
+    400, as if it had come after the other (API.md §1.5 wording for unusable ids). Also raises
+    `ValidationError({"cart": [...]})` when the total would exceed `ORDER_TOTAL_MAX` yuan, and
+    `InsufficientStock` (409) as `_order_create` does.
+    """
+    try:
+        return _order_create(user=user, address=address, cart=cart, pay_method=pay_method)
+    except _CartRowsGone:
+        ids = [row.pk for row in cart]
+        present = set(
+            ShoppingCart.objects.filter(user=user, pk__in=ids).values_list("pk", flat=True)
+        )
+        gone = next((pk for pk in ids if pk not in present), ids[0])
+        raise ValidationError({"cart": [CART_ROW_GONE.format(pk_value=gone)]}) from None
+
+
+CART_ROW_GONE = 'Invalid pk "{pk_value}" - object does not exist.'  # DRF's does_not_exist
+
+
+@transaction.atomic
+def _order_create(
     *,
     user: User,
     address: Address | AddressSnapshot,
@@ -222,6 +260,10 @@ def order_create(
         }
         freight = Decimal(settings.ORDER_FREIGHT).quantize(CENT)
         subtotal = sum((commodities[r.commodity_id].price * r.number for r in rows), Decimal("0"))
+        if subtotal + freight > ORDER_TOTAL_MAX:
+            raise ValidationError(
+                {"cart": [f"The order total must not exceed {ORDER_TOTAL_MAX} yuan."]}
+            )
         status = (
             Order.Status.UNPAID if pay_method == Order.PayMethod.ALIPAY else Order.Status.TO_SHIP
         )
@@ -269,6 +311,10 @@ def order_create(
                 line._state.db = connection.alias
         cart_ids = [r.pk for r in rows]
         cursor.execute(statements.delete_cart(len(cart_ids)), [user.pk, *cart_ids])
+        if cursor.rowcount != len(cart_ids):
+            # another request consumed (or the user deleted) some of these rows after they were
+            # resolved: this order must not sell them again (the atomic block undoes it all)
+            raise _CartRowsGone()
     # the caller renders `order.goods` without another query
     order._prefetched_objects_cache = {"goods": goods}
     _commodities_changed()

@@ -166,7 +166,10 @@ class OrderViewSet(PrivateNoStoreMixin, mixins.CreateModelMixin, viewsets.ReadOn
             data=request.data, context={"request": request}
         )
         params.is_valid(raise_exception=True)  # address/cart ids resolved in the caller's rows
-        order = services.order_create(user=request.user, **params.validated_data)
+        try:
+            order = services.order_create(user=request.user, **params.validated_data)
+        except DjangoValidationError as exc:  # cart rows taken by a concurrent order, total cap
+            raise exceptions.ValidationError(exc.message_dict) from None
         if any(line.pk is None for line in order.goods.all()):  # backend without RETURNING
             order = self.get_queryset().get(pk=order.pk)
         return Response(serializers.order_data(order, request), status=status.HTTP_201_CREATED)

@@ -7,6 +7,25 @@ from utils.models import ModelsSetMixin
 
 TEACHER_GROUP = "teacher"
 STUDENT_GROUP = "student"
+ADDRESS_SNAPSHOT_MAX = 255  # characters: the order's `address` column (API.md §3, Order)
+ELLIPSIS = "…"
+
+
+def address_snapshot(
+    province: str, city: str, district: str, place: str, receiver: str, mobile: str
+) -> str:
+    """The order's address text `"{province} {city} {district} {place} [{receiver}] {mobile}"`
+    (API.md §2.6 step 4), at most `ADDRESS_SNAPSHOT_MAX` characters.
+
+    Valid addresses can be longer (names ≤20 ×3, place ≤200, receiver ≤20, mobile 11: up to 298
+    characters); then only `place` is shortened, ending in "…", so the region, receiver and mobile
+    always stay whole.
+    """
+    head, tail = f"{province} {city} {district} ", f" [{receiver}] {mobile}"
+    room = ADDRESS_SNAPSHOT_MAX - len(head) - len(tail)
+    if len(place) > room:
+        place = place[: max(room - len(ELLIPSIS), 0)] + ELLIPSIS
+    return f"{head}{place}{tail}"
 
 
 class User(AbstractUser):
@@ -96,8 +115,12 @@ class Address(ModelsSetMixin):
 
     @property
     def snapshot(self) -> str:
-        """`"{province} {city} {district} {place} [{receiver}] {mobile}"` (API.md §2.6 step 4)."""
-        return (
-            f"{self.province.name} {self.city.name} {self.district.name} {self.place} "
-            f"[{self.receiver}] {self.mobile}"
+        """The order's address text (`address_snapshot`: API.md §2.6 step 4, ≤255 characters)."""
+        return address_snapshot(
+            self.province.name,
+            self.city.name,
+            self.district.name,
+            self.place,
+            self.receiver,
+            self.mobile,
         )
