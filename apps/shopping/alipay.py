@@ -12,10 +12,12 @@ import binascii
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from alipay import AliPay
 from alipay.exceptions import AliPayException, AliPayValidationError
@@ -127,17 +129,37 @@ def gateway_url(cfg: AlipayConfig, request: HttpRequest | None = None) -> str:
     return gateway
 
 
+ALIPAY_TIME_ZONE = ZoneInfo("Asia/Shanghai")  # Alipay reads `time_expire` as Beijing time
+
+
 def page_pay_url(
-    *, out_trade_no: str, total_amount: str, subject: str, request: HttpRequest | None = None
+    *,
+    out_trade_no: str,
+    total_amount: str,
+    subject: str,
+    time_expire: datetime | None = None,
+    request: HttpRequest | None = None,
 ) -> str:
-    """`alipay.trade.page.pay` URL: gateway + `?` + signed params (return/notify from settings)."""
+    """`alipay.trade.page.pay` URL: gateway + `?` + signed params (return/notify from settings).
+
+    `time_expire` (an aware datetime): the moment after which Alipay accepts no payment for
+    the trade, sent in `biz_content` as `yyyy-MM-dd HH:mm:ss` Beijing time. Without it the trade
+    stays payable for Alipay's default of 15 days. Source: Alipay open platform reference of
+    `alipay.trade.page.pay`, request parameter `time_expire`.
+    """
     cfg = config()
+    extra = {}
+    if time_expire is not None:
+        extra["time_expire"] = time_expire.astimezone(ALIPAY_TIME_ZONE).strftime(
+            "%Y-%m-%d %H:%M:%S"
+        )
     query = client(cfg, request).api_alipay_trade_page_pay(
         subject=subject,
         out_trade_no=out_trade_no,
         total_amount=total_amount,
         return_url=settings.ALIPAY_RETURN_URL,
         notify_url=settings.ALIPAY_NOTIFY_URL,
+        **extra,
     )
     return f"{gateway_url(cfg, request)}?{query}"
 

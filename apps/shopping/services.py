@@ -383,15 +383,23 @@ def orders_close_expired(*, now: datetime | None = None, limit: int = 500) -> in
 def payment_start(*, order: Order, request: HttpRequest | None = None) -> str:
     """Return the signed `alipay.trade.page.pay` URL for the caller's unpaid Alipay order.
 
-    Raises OrderNotPayable (409) unless status is UNPAID and pay_method ALIPAY. Records
-    `pay_started_at` (the trade-query task then watches the order). No network I/O.
+    Raises OrderNotPayable (409) unless status is UNPAID and pay_method ALIPAY, and also once
+    the order's pay deadline (`create_time` + `ORDER_PAY_TIMEOUT` seconds) has passed: the
+    close task is about to cancel it and give its stock back. The URL carries that deadline
+    as Alipay's `time_expire`, so the trade cannot be paid after the order may have been
+    cancelled. Records `pay_started_at` (the trade-query task then watches the order). No
+    network I/O.
     """
     if order.status != Order.Status.UNPAID or order.pay_method != Order.PayMethod.ALIPAY:
+        raise OrderNotPayable()
+    deadline = order.create_time + timedelta(seconds=settings.ORDER_PAY_TIMEOUT)
+    if timezone.now() >= deadline:
         raise OrderNotPayable()
     url = alipay.page_pay_url(
         out_trade_no=order.order_id,
         total_amount=str(order.total_amount),
         subject=f"Learning Exchange Platform order {order.order_id}",
+        time_expire=deadline,
         request=request,
     )
     started = timezone.now()
