@@ -5,8 +5,9 @@ role. Loading the user row and its groups on every request is most of the cost o
 (issue 7), so the state `{"id", "username", "is_active", "is_staff", "is_superuser", "avatar",
 "groups": [names]}` is cached in the `default` cache for `USER_STATE_TIMEOUT` seconds and deleted
 whenever it changes (user saved, groups changed, deactivation by queryset update — see
-`invalidate_user_state`). Deletion happens at once and again after commit, so a request that
-read the old row between the two cannot keep a stale state past the commit.
+`invalidate_user_state`; a group cleared, renamed or deleted invalidates its members). Deletion
+happens at once and again after commit, so a request that read the old row between the two
+cannot keep a stale state past the commit.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
+from django.contrib.auth.models import Group
 from django.core.cache import caches
 from django.db import transaction
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 
 from apps.users.models import User
 from utils import cache as response_cache
@@ -95,13 +97,24 @@ def _on_user_saved(sender, instance: User, **kwargs) -> None:
 
 
 def _on_groups_changed(sender, instance, action: str, reverse: bool, pk_set, **kwargs) -> None:
-    if not action.startswith("post_"):
+    # a clear names no pks and, once done, leaves no members to find: take them before it
+    if action not in ("post_add", "post_remove", "pre_clear"):
         return
     if not reverse:
         invalidate_user_state(instance.pk)
-    else:  # group.user_set.add(...): instance is the group
-        for user_id in pk_set or User.objects.filter(groups=instance).values_list("pk", flat=True):
+    else:  # group.user_set.add(...) / .clear(): instance is the group
+        for user_id in pk_set or _member_ids(instance):
             invalidate_user_state(user_id)
+
+
+def _member_ids(group: Group) -> list[int]:
+    return list(User.objects.filter(groups=group).values_list("pk", flat=True))
+
+
+def _on_group_changed(sender, instance: Group, **kwargs) -> None:
+    """A group renamed or deleted changes its members' roles (roles come from group names)."""
+    for user_id in _member_ids(instance):
+        invalidate_user_state(user_id)
 
 
 def connect_signals() -> None:
@@ -111,3 +124,6 @@ def connect_signals() -> None:
     m2m_changed.connect(
         _on_groups_changed, sender=User.groups.through, dispatch_uid="user_state_groups"
     )
+    post_save.connect(_on_group_changed, sender=Group, dispatch_uid="user_state_group_saved")
+    # before the delete: afterwards the group has no members left to find
+    pre_delete.connect(_on_group_changed, sender=Group, dispatch_uid="user_state_group_deleted")

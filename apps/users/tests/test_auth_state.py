@@ -85,3 +85,27 @@ def test_user_from_state_keeps_each_field_in_place():
     built = user_from_state(load_user_state(user.pk))
     assert (built.pk, built.username, built.is_active) == (user.pk, user.username, True)
     assert (built.is_staff, built.is_superuser, built.role) == (False, False, "student")
+
+
+@pytest.mark.django_db
+def test_group_cleared_from_the_group_side_forgets_members_states():
+    teacher = TeacherFactory()
+    assert load_user_state(teacher.pk)["groups"] == ["teacher"]  # cached
+    Group.objects.get(name="teacher").user_set.clear()
+    assert load_user_state(teacher.pk)["groups"] == []
+
+
+@pytest.mark.django_db
+def test_group_renamed_or_deleted_forgets_members_states():
+    student = StudentFactory()
+    assert load_user_state(student.pk)["groups"] == ["student"]  # cached
+    group = Group.objects.get(name="student")
+    group.name = "former students"
+    group.save()
+    assert load_user_state(student.pk)["groups"] == ["former students"]
+
+    group.name = "student"
+    group.save()
+    assert load_user_state(student.pk)["groups"] == ["student"]
+    group.delete()
+    assert load_user_state(student.pk)["groups"] == []
