@@ -1,10 +1,15 @@
-"""Admin pages for articles and comments (soft-deleted rows shown with a filter)."""
+"""Admin pages for articles and comments (soft-deleted rows shown with a filter).
+
+Saves and deletes go through the services, as the API's writes do: a delete (one object or
+"delete selected") soft-deletes, and article writes bump the cached article bodies now and after
+commit and resync the search index after commit.
+"""
 
 from django.contrib import admin
+from django.db import router, transaction
 
+from apps.community import services
 from apps.community.models import Article, Comment
-from apps.community.services import CACHE_NAMESPACE, render_markdown
-from utils import cache as response_cache
 
 
 @admin.register(Article)
@@ -19,14 +24,19 @@ class ArticleAdmin(admin.ModelAdmin):
     raw_id_fields = ("user",)
 
     def save_model(self, request, obj: Article, form, change: bool) -> None:
-        """Re-render `content_html` and invalidate cached article bodies, as the API does."""
-        obj.content_html = render_markdown(obj.content)
+        """Re-render `content_html`; caches and search index follow as for an API write."""
+        obj.content_html = services.render_markdown(obj.content)
         super().save_model(request, obj, form, change)
-        response_cache.bump(CACHE_NAMESPACE)
+        services.after_admin_write(article_id=obj.pk)
 
     def delete_model(self, request, obj: Article) -> None:
-        super().delete_model(request, obj)
-        response_cache.bump(CACHE_NAMESPACE)
+        services.article_delete(article=obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        """Soft-delete every selected article through the service (one transaction)."""
+        with transaction.atomic(using=router.db_for_write(self.model)):
+            for article in queryset:
+                services.article_delete(article=article)
 
 
 @admin.register(Comment)
@@ -43,3 +53,12 @@ class CommentAdmin(admin.ModelAdmin):
     @admin.display(description="内容")
     def short_content(self, obj: Comment) -> str:
         return obj.content[:40]
+
+    def delete_model(self, request, obj: Comment) -> None:
+        services.comment_delete(comment=obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        """Soft-delete every selected comment through the service (replies stay, as in the API)."""
+        with transaction.atomic(using=router.db_for_write(self.model)):
+            for comment in queryset:
+                services.comment_delete(comment=comment)

@@ -37,9 +37,22 @@ def render_markdown(content: str) -> str:
     return nh3.clean(html, url_schemes=URL_SCHEMES)
 
 
-def _after_write(article_id: int) -> None:
+def _bump_cache() -> None:
+    # Now (this transaction's own later reads) and again after commit: a concurrent reader that
+    # cached pre-commit rows under the first bump's version is bypassed by the second.
     response_cache.bump(CACHE_NAMESPACE)
+    transaction.on_commit(partial(response_cache.bump, CACHE_NAMESPACE))
+
+
+def _after_write(article_id: int) -> None:
+    _bump_cache()
     transaction.on_commit(partial(tasks.article_index_task.delay, article_id))
+
+
+def after_admin_write(*, article_id: int) -> None:
+    """After a Django-admin save of article `article_id` (staff tool, model form): bump the
+    cached article bodies now and after commit, and resync its search document after commit."""
+    _after_write(article_id)
 
 
 @transaction.atomic

@@ -1,6 +1,10 @@
-"""Admin pages for labels and topics (options inline). Writes go through the services."""
+"""Admin pages for labels and topics (options inline). Writes and deletes go through the services:
+a delete (one object or "delete selected") soft-deletes topics and bumps caches/unindexes after
+commit exactly as the API does; a label still used by topics is refused with an error message."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db import router, transaction
+from django.http import HttpResponseRedirect
 
 from apps.work import services
 from apps.work.models import Label, Topic, TopicOption
@@ -21,7 +25,33 @@ class LabelAdmin(admin.ModelAdmin):
         services.after_admin_write(label_id=obj.pk if reindex else None)
 
     def delete_model(self, request, obj) -> None:
-        services.label_delete(label=obj)
+        services.label_delete(label=obj)  # LabelInUse → message (delete_view)
+
+    def delete_queryset(self, request, queryset) -> None:
+        """All or nothing: LabelInUse for any label undoes the others (changelist_view)."""
+        for label in queryset:
+            services.label_delete(label=label)
+
+    def _refuse_in_use(self, request, view, *args, **kwargs):
+        # Django's protected-objects check normally stops a used label first; this covers a topic
+        # added since then. The atomic block also undoes the deletion log entries.
+        try:
+            with transaction.atomic(using=router.db_for_write(self.model)):
+                return view(request, *args, **kwargs)
+        except services.LabelInUse as exc:
+            used_by = exc.extra.get("topics")
+            self.message_user(
+                request, f"Nothing deleted: {exc.message} (topics: {used_by})", messages.ERROR
+            )
+            return HttpResponseRedirect(request.get_full_path())
+
+    def delete_view(self, request, object_id, extra_context=None):
+        return self._refuse_in_use(request, super().delete_view, object_id, extra_context)
+
+    def changelist_view(self, request, extra_context=None):
+        if request.method != "POST":
+            return super().changelist_view(request, extra_context)
+        return self._refuse_in_use(request, super().changelist_view, extra_context)
 
 
 class TopicOptionInline(admin.TabularInline):
@@ -52,3 +82,9 @@ class TopicAdmin(admin.ModelAdmin):
 
     def delete_model(self, request, obj) -> None:
         services.topic_delete(topic=obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        """Soft-delete every selected topic through the service (one transaction)."""
+        with transaction.atomic(using=router.db_for_write(self.model)):
+            for topic in queryset:
+                services.topic_delete(topic=topic)

@@ -6,6 +6,7 @@ Input: `LabelInputSerializer`, `TopicInputSerializer` (per-type rules via `servi
 `TopicSearchParamsSerializer`, `TopicImportSerializer`, `TopicExportParamsSerializer`.
 """
 
+import math
 from collections.abc import Iterable
 from datetime import datetime, tzinfo
 from typing import Any
@@ -198,6 +199,17 @@ class OptionInputSerializer(serializers.Serializer):
     is_correct = serializers.BooleanField(default=False)
 
 
+class FiniteFloatField(serializers.FloatField):
+    """A FloatField that also refuses NaN and ±Infinity ("NaN", "Infinity", "1e999", a bare JSON
+    Lines `NaN`) with 400 "invalid": NaN passes min/max (it compares false) and breaks the DB write."""
+
+    def to_internal_value(self, data: Any) -> float:
+        value = super().to_internal_value(data)
+        if not math.isfinite(value):
+            self.fail("invalid")  # DRF's localised "A valid number is required."
+        return value
+
+
 @extend_schema_field(OpenApiTypes.INT)
 class VisibleLabelField(serializers.PrimaryKeyRelatedField):
     """A label id among those visible to `context["request"].user` (else "Invalid pk" 400)."""
@@ -215,7 +227,7 @@ class TopicInputSerializer(serializers.Serializer):
 
     subject = serializers.CharField(max_length=10_000)
     type = serializers.ChoiceField(choices=TopicType.choices)
-    score = serializers.FloatField(min_value=0, max_value=1000, allow_null=True, required=False)
+    score = FiniteFloatField(min_value=0, max_value=1000, allow_null=True, required=False)
     description = serializers.CharField(
         max_length=10_000, allow_null=True, allow_blank=True, required=False
     )

@@ -69,6 +69,22 @@ def _check_row(body: Any, context: dict[str, Any]) -> tuple[dict[str, Any] | Non
     return data, []
 
 
+def _parse_line(line: str) -> tuple[Any, str | None]:
+    """One JSON Lines line → (value, None), or (None, reason) when it is not parseable JSON.
+
+    Besides syntax errors (`JSONDecodeError`), `json.loads` raises a plain ValueError for an
+    integer of more than `sys.get_int_max_str_digits()` digits and RecursionError for deep nesting.
+    """
+    try:
+        return json.loads(line), None
+    except json.JSONDecodeError as exc:
+        return None, exc.msg
+    except ValueError:
+        return None, "number too long"
+    except RecursionError:
+        return None, "nested too deeply"
+
+
 def rows_from_file(
     *, name: str, text: str, context: dict[str, Any]
 ) -> tuple[list[dict[str, Any]], dict[str, list[str]]]:
@@ -84,10 +100,9 @@ def rows_from_file(
         for number, line in enumerate(text.lstrip("\ufeff").splitlines(), start=1):
             if not line.strip():
                 continue
-            try:
-                body = json.loads(line)
-            except ValueError as exc:
-                errors[str(number)] = [f"Invalid JSON: {exc.msg}."]
+            body, error = _parse_line(line)
+            if error:
+                errors[str(number)] = [f"Invalid JSON: {error}."]
                 continue
             data, messages = _check_row(body, context)
             if messages:
