@@ -164,14 +164,25 @@ class VersionKeyBit(bits.KeyBitBase):
         return current_versions(namespaces, known=remembered_versions(request))
 
 
+class OriginPathKeyBit(bits.KeyBitBase):
+    """`<scheme>://<host><path>` of the request: a cached page holds absolute `next`/`previous`
+    links built from them, and one view can answer at two paths (`/api/topics/search/` and
+    `/api/work/topics/search/`) or behind two host names."""
+
+    def get_data(self, params, view_instance, view_method, request, args, kwargs):
+        return f"{request.scheme}://{request.get_host()}{request.path}"
+
+
 class VisibilityKeyConstructor(DefaultKeyConstructor):
-    """Key = view + method + format + language + role + versions + query params + kwargs."""
+    """Key = view + method + format + language + role + versions + query params + kwargs +
+    scheme, host and path."""
 
     role = RoleKeyBit()
     versions = VersionKeyBit()
     query_params = bits.QueryParamsKeyBit()
     kwargs = bits.KwargsKeyBit()
     unique_view = bits.UniqueViewIdKeyBit()
+    origin_path = OriginPathKeyBit()
 
 
 class PerUserKeyConstructor(VisibilityKeyConstructor):
