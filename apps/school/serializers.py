@@ -6,6 +6,7 @@ from rest_framework.relations import PrimaryKeyRelatedField
 
 from apps.school.models import Classes
 from apps.school.services import ENROLMENT_MAX_ROWS
+from apps.users.selectors import user_detail_visible_to
 
 User = get_user_model()
 MEMBER_MAX = 5000  # ids per create/update body
@@ -55,7 +56,11 @@ ID_MAX = 2**63 - 1  # the largest primary key (BigAutoField, SQLite INTEGER)
 
 
 class ClassesInputSerializer(serializers.Serializer):
-    """Create/update body: `name` 1–30, `slogan` ≤500 or null, `member` [user id] (must exist)."""
+    """Create/update body: `name` 1–30, `slogan` ≤500 or null, `member` [user id].
+
+    `member` ids must be active users the caller may already see (API.md §2.1 users detail:
+    self, a teacher's classmates, staff everyone); needs `context={"request": request}`.
+    """
 
     name = serializers.CharField(max_length=30)
     slogan = serializers.CharField(
@@ -66,12 +71,16 @@ class ClassesInputSerializer(serializers.Serializer):
     )
 
     def validate_member(self, value: list[int]) -> list[int]:
-        """All ids must be existing active users, else DRF's "Invalid pk" message (one query)."""
+        """Every id must be an active user visible to the caller (one query).
+
+        Hidden and nonexistent ids get the same DRF "Invalid pk" message (API.md §1.5), so a
+        teacher can neither probe ids nor pull strangers (whose e-mail/mobile the users list
+        would then show) into a class; students join through enrolment (API.md §2.2).
+        """
         ids = list(dict.fromkeys(value))
         in_range = [pk for pk in ids if 0 < pk <= ID_MAX]  # SQLite overflows on bigger ints
-        found = set(
-            User.objects.filter(pk__in=in_range, is_active=True).values_list("pk", flat=True)
-        )
+        visible = user_detail_visible_to(user=self.context["request"].user).prefetch_related(None)
+        found = set(visible.filter(pk__in=in_range, is_active=True).values_list("pk", flat=True))
         missing = [pk for pk in ids if pk not in found]
         if missing:
             message = PrimaryKeyRelatedField.default_error_messages["does_not_exist"]

@@ -83,7 +83,7 @@ def classes_create(
 ) -> Classes:
     """Create a class owned by `user` (a teacher); `user` is always added to `member`.
 
-    `member`: ids of existing users (checked by the caller's input serializer).
+    `member`: ids of active users visible to the caller (checked by the input serializer).
     """
     classes = Classes.objects.create(user=user, name=name, slogan=slogan)
     _members_add(classes_id=classes.pk, user_ids={user.pk, *member})

@@ -40,7 +40,7 @@ class ClassesViewSet(viewsets.ModelViewSet):
 
     @extend_schema(request=ClassesInputSerializer, responses={201: ClassesSerializer})
     def create(self, request: Request, *args, **kwargs) -> Response:
-        params = ClassesInputSerializer(data=request.data)
+        params = ClassesInputSerializer(data=request.data, context={"request": request})
         params.is_valid(raise_exception=True)
         classes = services.classes_create(user=request.user, **params.validated_data)
         data = ClassesSerializer(self._reload(classes), context={"request": request}).data
@@ -50,7 +50,9 @@ class ClassesViewSet(viewsets.ModelViewSet):
     def update(self, request: Request, *args, **kwargs) -> Response:
         partial = kwargs.pop("partial", False)
         classes = self.get_object()
-        params = ClassesInputSerializer(data=request.data, partial=partial)
+        params = ClassesInputSerializer(
+            data=request.data, partial=partial, context={"request": request}
+        )
         params.is_valid(raise_exception=True)
         services.classes_update(
             classes=classes, fields=params.validated_data.keys(), **params.validated_data

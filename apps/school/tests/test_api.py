@@ -149,6 +149,8 @@ def test_create_role_matrix(request, client_for, who, expected):
 @pytest.mark.django_db
 def test_create_adds_creator_and_members_and_ignores_user_field(client_for, teacher, student):
     other = StudentFactory(username="other_s")
+    # `member` takes only users the teacher already sees (test_member_visibility.py)
+    ClassesFactory(user=teacher, name="earlier", members=[student, other])
     response = client_for(teacher).post(
         URL,
         {"name": "Py", "slogan": None, "member": [student.pk, other.pk], "user": other.pk},
@@ -211,6 +213,7 @@ def test_patch_role_matrix(client_for, klass, staff, who, expected):
 @pytest.mark.django_db
 def test_put_replaces_members_but_keeps_owner(client_for, klass, teacher, student):
     newcomer = StudentFactory(username="newcomer_s")
+    ClassesFactory(user=teacher, name="earlier", members=[newcomer])  # visible to the teacher
     response = client_for(teacher).put(
         detail(klass.pk), {"name": "P2", "slogan": "s", "member": [newcomer.pk]}, format="json"
     )
