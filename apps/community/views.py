@@ -11,7 +11,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.fields import IntegerField
+from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
@@ -34,8 +35,15 @@ from apps.users.roles import IsOwnerOrStaffForWrite, is_staff
 from utils.cache import VisibilityKeyConstructor
 from utils.throttling import ScopedRateThrottle
 
+ID_MAX = 2**63 - 1  # the largest primary key (BigAutoField, SQLite INTEGER)
+
 
 def _positive_int(request: Request, name: str, *, required: bool) -> int | None:
+    """Query parameter `name` as an id in 1..ID_MAX, None when absent and not `required`.
+
+    Raises DRF ValidationError `{name: [str]}` (400) when missing but required, not an integer,
+    below 1 or above ID_MAX (SQLite cannot bind bigger integers: OverflowError, a 500).
+    """
     raw = request.query_params.get(name)
     if raw in (None, ""):
         if required:
@@ -47,6 +55,9 @@ def _positive_int(request: Request, name: str, *, required: bool) -> int | None:
         raise exceptions.ValidationError({name: ["A valid integer is required."]}) from None
     if value < 1:
         raise exceptions.ValidationError({name: ["A valid integer is required."]})
+    if value > ID_MAX:
+        message = IntegerField.default_error_messages["max_value"].format(max_value=ID_MAX)
+        raise exceptions.ValidationError({name: [message]})
     return value
 
 
@@ -183,9 +194,12 @@ class ArticleViewSet(viewsets.ModelViewSet):
 
 
 class CanDeleteComment(BasePermission):
-    """Comment delete: its author, the article's author, or staff (others → 403)."""
+    """Comment reads (safe methods): any authenticated caller (API.md §2.5); delete: its
+    author, the article's author, or staff (others → 403)."""
 
     def has_object_permission(self, request: Request, view: Any, obj: Comment) -> bool:
+        if request.method in SAFE_METHODS:
+            return True
         user = request.user
         return obj.user_id == user.pk or obj.article.user_id == user.pk or is_staff(user)
 
