@@ -49,6 +49,12 @@ def _after_write(article_id: int) -> None:
     transaction.on_commit(partial(tasks.article_index_task.delay, article_id))
 
 
+def author_profile_changed(sender: object, *, user_id: int, **kwargs: object) -> None:
+    """Receiver of `apps.users.signals.public_profile_changed` (sent after commit): cached
+    article and comment bodies embed authors' names and avatar links, so they are bypassed."""
+    response_cache.bump(CACHE_NAMESPACE)
+
+
 def after_admin_write(*, article_id: int) -> None:
     """After a Django-admin save of article `article_id` (staff tool, model form): bump the
     cached article bodies now and after commit, and resync its search document after commit."""

@@ -28,6 +28,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from apps.users.auth_state import invalidate_user_state
 from apps.users.models import STUDENT_GROUP, TEACHER_GROUP, Address, Area, User
+from apps.users.signals import public_profile_changed
 from utils import captcha as captcha_draw
 from utils.exceptions import CacheUnavailable, DomainError, StorageUnavailable
 from utils.images import normalise
@@ -256,6 +257,7 @@ def avatar_set(*, user: User, image: Image.Image) -> User:
         old = locked.avatar.name if locked.avatar else None
         User.objects.filter(pk=user.pk).update(avatar=stored)
         invalidate_user_state(user.pk)
+        transaction.on_commit(partial(public_profile_changed.send, sender=User, user_id=user.pk))
         if old and old != stored:
             transaction.on_commit(partial(delete_stored_file.delay, old))
     user.avatar.name = stored
