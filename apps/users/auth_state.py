@@ -29,6 +29,11 @@ logger = logging.getLogger(__name__)
 
 USER_STATE_KEY = "auth:user:{id}"
 USER_STATE_TIMEOUT = 300  # seconds; a safety net, invalidation is explicit
+# An integer bumped by every invalidation; a cached state is valid only with the generation it
+# was loaded under (a reader that read the row before a change and stored it after the change's
+# invalidation would otherwise keep the old state for USER_STATE_TIMEOUT).
+USER_GENERATION_KEY = "auth:user:{id}:gen"
+USER_GENERATION_TIMEOUT = 2 * USER_STATE_TIMEOUT  # seconds; refreshed by every bump
 STATE_FIELDS = ("id", "username", "is_active", "is_staff", "is_superuser", "avatar")
 
 
@@ -51,15 +56,16 @@ def load_user_state_with(
 
     Returns `(state or None, {key: value} for the keys found, counts or None)`: one Redis command
     (a Lua script: `MGET` + `INCR`/`EXPIRE`/`GET` per counter) serves the caller's state, e.g. the
-    response-cache versions of the view it calls, and its throttle counts.
+    response-cache versions of the view it calls, and its throttle counts. A cached state counts
+    only under the user's current generation (`USER_GENERATION_KEY`, read in the same command).
     """
-    key = USER_STATE_KEY.format(id=user_id)
+    key, gen_key = USER_STATE_KEY.format(id=user_id), USER_GENERATION_KEY.format(id=user_id)
     if keys or counters:
-        found, counts = response_cache.get_many_and_count([key, *keys], list(counters))
+        found, counts = response_cache.get_many_and_count([key, gen_key, *keys], list(counters))
     else:
-        found, counts = {key: _cache().get(key)}, None
-    state = found.pop(key, None)
-    if state is not None:
+        found, counts = _cache().get_many([key, gen_key]), None
+    state, generation = found.pop(key, None), found.pop(gen_key, None)
+    if state is not None and state.get("generation") == generation:
         return state, found, counts
     row = User.objects.filter(pk=user_id).values(*STATE_FIELDS).first()
     if row is None:
@@ -67,7 +73,9 @@ def load_user_state_with(
     groups = list(
         User.groups.through.objects.filter(user_id=user_id).values_list("group__name", flat=True)
     )
-    state = {**row, "groups": sorted(groups)}
+    # the generation read before the row: if an invalidation came in between, this state is
+    # already outdated under the new generation and the next request loads the row again
+    state = {**row, "groups": sorted(groups), "generation": generation}
     _cache().set(key, state, USER_STATE_TIMEOUT)
     return state, found, counts
 
@@ -86,10 +94,24 @@ def user_from_state(state: dict) -> User:
 
 
 def invalidate_user_state(user_id: int) -> None:
-    """Forget the cached state of `user_id` now and once more after the current commit."""
-    key = USER_STATE_KEY.format(id=user_id)
-    _cache().delete(key)
-    transaction.on_commit(partial(_cache().delete, key))
+    """Forget the cached state of `user_id` now and once more after the current commit: delete
+    it and bump the user's generation, so that a state read from the old row by a concurrent
+    request and stored after this is not used either."""
+    _forget(user_id)
+    transaction.on_commit(partial(_forget, user_id))
+
+
+def _forget(user_id: int) -> None:
+    cache = _cache()
+    cache.delete(USER_STATE_KEY.format(id=user_id))
+    gen_key = USER_GENERATION_KEY.format(id=user_id)
+    try:
+        cache.incr(gen_key)
+    except ValueError:  # no generation yet (or it expired): start one
+        if not cache.add(gen_key, 1, USER_GENERATION_TIMEOUT):
+            cache.incr(gen_key)  # another process started it meanwhile
+    else:
+        cache.touch(gen_key, USER_GENERATION_TIMEOUT)
 
 
 def _on_user_saved(sender, instance: User, **kwargs) -> None:

@@ -109,3 +109,24 @@ def test_group_renamed_or_deleted_forgets_members_states():
     assert load_user_state(student.pk)["groups"] == ["student"]
     group.delete()
     assert load_user_state(student.pk)["groups"] == []
+
+
+@pytest.mark.django_db
+def test_a_state_read_before_a_deactivation_and_stored_after_it_is_not_used(
+    django_capture_on_commit_callbacks,
+):
+    """The cache-aside race: a request reads the row, the deactivation commits and invalidates,
+    then the request stores what it read. The stored state must not let the user in."""
+    from django.core.cache import caches
+
+    from apps.users.auth_state import USER_GENERATION_KEY
+
+    user = UserFactory()
+    cache = caches["default"]
+    generation_read = cache.get(USER_GENERATION_KEY.format(id=user.pk))  # the reader, first
+    stale = {**load_user_state(user.pk), "generation": generation_read}
+    with django_capture_on_commit_callbacks(execute=True):
+        services.user_deactivate(user=user)
+    cache.set(USER_STATE_KEY.format(id=user.pk), stale, 300)  # the reader, last
+
+    assert load_user_state(user.pk)["is_active"] is False
