@@ -13,6 +13,7 @@ cannot keep a stale state past the commit.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from functools import partial
 from typing import Any
@@ -33,7 +34,7 @@ USER_STATE_TIMEOUT = 300  # seconds; a safety net, invalidation is explicit
 # was loaded under (a reader that read the row before a change and stored it after the change's
 # invalidation would otherwise keep the old state for USER_STATE_TIMEOUT).
 USER_GENERATION_KEY = "auth:user:{id}:gen"
-USER_GENERATION_TIMEOUT = 2 * USER_STATE_TIMEOUT  # seconds; refreshed by every bump
+USER_GENERATION_TIMEOUT = 24 * 3600  # seconds; a new generation starts at a nanosecond clock value
 STATE_FIELDS = ("id", "username", "is_active", "is_staff", "is_superuser", "avatar")
 
 
@@ -107,11 +108,9 @@ def _forget(user_id: int) -> None:
     gen_key = USER_GENERATION_KEY.format(id=user_id)
     try:
         cache.incr(gen_key)
-    except ValueError:  # no generation yet (or it expired): start one
-        if not cache.add(gen_key, 1, USER_GENERATION_TIMEOUT):
+    except ValueError:  # no generation yet (or it expired): start one that no earlier one equals
+        if not cache.add(gen_key, time.time_ns(), USER_GENERATION_TIMEOUT):
             cache.incr(gen_key)  # another process started it meanwhile
-    else:
-        cache.touch(gen_key, USER_GENERATION_TIMEOUT)
 
 
 def _on_user_saved(sender, instance: User, **kwargs) -> None:
