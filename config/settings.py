@@ -274,7 +274,7 @@ REST_FRAMEWORK = {
         "order_create": env.str("THROTTLE_ORDER_CREATE", default="20/min"),
         "enrol": env.str("THROTTLE_ENROL", default="30/min"),
     },
-    "NUM_PROXIES": NUM_PROXIES or None,
+    "NUM_PROXIES": NUM_PROXIES,  # 0: REMOTE_ADDR only (None would trust X-Forwarded-For)
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }

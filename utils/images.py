@@ -13,7 +13,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from PIL import Image, ImageOps
 
-ALLOWED_FORMATS = frozenset({"JPEG", "PNG", "GIF"})
+ALLOWED_FORMATS = frozenset({"JPEG", "PNG", "GIF", "MPO"})
+# Pillow calls a JPEG that carries more images (a phone's gain map or depth map) "MPO": it is a
+# JPEG file, read and stored as its first image
+FORMAT_ALIASES = {"MPO": "JPEG"}
 MAX_DIMENSION = 4096  # pixels, each side
 TOO_LARGE = "File too large (max 2 MB)."
 INVALID = "Upload a valid image."
@@ -28,7 +31,8 @@ def validate_image_upload(file: IO[bytes]) -> Image.Image:
     """Check an uploaded file and return it decoded (pixels loaded, `format` kept).
 
     Checks, in order: size ≤ `max_upload_bytes()` (else `ValidationError(TOO_LARGE,
-    code="file_too_large")`); Pillow can identify it as JPEG/PNG/GIF, at most 4096×4096 px, and
+    code="file_too_large")`); Pillow can identify it as JPEG (also as MPO: a JPEG with more images,
+    `format` then reads JPEG)/PNG/GIF, at most 4096×4096 px, and
     `verify()` passes, then it decodes fully (else `ValidationError(INVALID, code="invalid_image")`).
     """
     size = getattr(file, "size", None)
@@ -54,7 +58,7 @@ def validate_image_upload(file: IO[bytes]) -> Image.Image:
         raise
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         raise ValidationError(INVALID, code="invalid_image") from exc
-    image.format = fmt
+    image.format = FORMAT_ALIASES.get(fmt, fmt)
     return image
 
 
@@ -77,12 +81,16 @@ def _has_alpha(image: Image.Image) -> bool:
 def normalise(
     image: Image.Image, *, size: tuple[int, int] | None = (256, 256), quality: int = 88
 ) -> NormalisedImage:
-    """Re-encode a validated image: EXIF orientation applied, metadata dropped, first frame only.
+    """Re-encode a validated image: EXIF orientation applied (skipped when the EXIF block cannot
+    be read), metadata dropped, first frame only.
 
     `size` (w, h) → centre-cropped and resized to exactly that size; `None` keeps the size.
     Images with transparency (and GIFs) become PNG, others JPEG (`quality` 1–95).
     """
-    frame = ImageOps.exif_transpose(image) or image
+    try:
+        frame = ImageOps.exif_transpose(image) or image
+    except (SyntaxError, ValueError, OSError, TypeError, KeyError):  # unreadable EXIF block
+        frame = image  # kept as stored, unrotated
     as_png = _has_alpha(frame) or image.format in ("PNG", "GIF")
     frame = frame.convert("RGBA" if _has_alpha(frame) else "RGB")
     if size is not None:

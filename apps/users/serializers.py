@@ -1,17 +1,20 @@
 """Serializers of the users app: input validation and the User/Address/Area shapes (API.md §2.1)."""
 
 import re
+from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from rest_framework import serializers
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.validators import UniqueValidator
+from rest_framework_simplejwt import serializers as jwt_serializers
 
 from apps.users.models import STUDENT_GROUP, TEACHER_GROUP, Address, Area, User
 from apps.users.roles import is_staff
 from utils.images import validate_image_upload
 
-MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+MOBILE_RE = re.compile(r"\A1[3-9][0-9]{9}\Z")  # ASCII digits only; no trailing newline
 MOBILE_MESSAGE = "Enter a valid mobile number."
 
 
@@ -40,6 +43,20 @@ class RefreshInputSerializer(serializers.Serializer):
     """`{"refresh": str}` (logout)."""
 
     refresh = serializers.CharField()
+
+
+class TokenRefreshSerializer(jwt_serializers.TokenRefreshSerializer):
+    """simplejwt's refresh (rotation + blacklist) where a token of a deleted user is 401
+    `no_active_account` like an inactive one; simplejwt 5.5.1 lets `User.DoesNotExist` escape
+    (a 500)."""
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, str]:
+        try:
+            return super().validate(attrs)
+        except User.DoesNotExist:
+            raise AuthenticationFailed(
+                self.error_messages["no_active_account"], "no_active_account"
+            ) from None
 
 
 class PasswordSetSerializer(serializers.Serializer):

@@ -32,6 +32,7 @@ from apps.users.serializers import (
     PasswordSetSerializer,
     RefreshInputSerializer,
     RegisterStudentSerializer,
+    TokenRefreshSerializer,
     UserSerializer,
     UserUpdateSerializer,
     absolute_file_url,
@@ -116,8 +117,10 @@ class LoginView(APIView):
 
 
 class RefreshView(TokenRefreshView):
-    """POST `refresh` → new access + rotated refresh; the old refresh is blacklisted."""
+    """POST `refresh` → new access + rotated refresh; the old refresh is blacklisted. A token
+    of a deleted or inactive user → 401 `no_active_account`."""
 
+    serializer_class = TokenRefreshSerializer
     authentication_classes = ()
     permission_classes = (AllowAny,)
     throttle_classes = (LoginThrottle,)
