@@ -13,7 +13,9 @@ from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-env = environ.Env()
+# `<NAME>_FILE` (a Docker secret path) is read too, also where docker/entrypoint.sh does not run
+# (healthchecks, `docker compose exec`)
+env = environ.FileAwareEnv()
 environ.Env.read_env(BASE_DIR / ".env")  # optional file; real environment variables win
 
 DEBUG = env.bool("DEBUG", default=True)  # embedded default = local run; deploy/ sets false
@@ -87,6 +89,7 @@ for _db in [DATABASES["default"]]:
         _db.setdefault("OPTIONS", {}).update(
             {
                 "charset": "utf8mb4",
+                "connect_timeout": 5,  # seconds: a database that stops answering fails fast
                 "init_command": "SET sql_mode='STRICT_TRANS_TABLES'",
                 "isolation_level": "read committed",
             }
@@ -182,6 +185,7 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # workers and beat keep LOGGING (file, request-id format)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}  # seconds

@@ -284,16 +284,16 @@ def test_middleware_scopes_the_pin_to_one_request() -> None:
         assert not pinned_to_primary()
 
 
-def test_celery_task_scope_restores_the_callers_pin() -> None:
+def test_celery_task_reads_the_primary_and_restores_the_callers_pin() -> None:
     from celery.signals import task_postrun, task_prerun
 
     with replica_scope():
-        pin_to_primary()  # e.g. a request that wrote, then runs an eager task
+        assert not pinned_to_primary()  # e.g. a request that has not written runs an eager task
         task_prerun.send(sender=None, task_id="t-1", task=None, args=(), kwargs={})
-        assert not pinned_to_primary(), "a task starts unpinned"
-        pin_to_primary()
+        assert pinned_to_primary(), "a task starts pinned: it follows up a commit"
         task_postrun.send(sender=None, task_id="t-1", task=None, args=(), kwargs={})
-        assert pinned_to_primary(), "the caller's pin is back after the task"
+        assert not pinned_to_primary(), "the caller's state is back after the task"
+        pin_to_primary()
         task_prerun.send(sender=None, task_id="t-2", task=None, args=(), kwargs={})
         task_postrun.send(sender=None, task_id="t-2", task=None, args=(), kwargs={})
         assert pinned_to_primary()

@@ -8,7 +8,8 @@ The settings turn each URL of `DATABASE_REPLICA_URLS` into an alias `replica0..N
   is open on the primary: then → `default` (read-your-writes; replication lag is never visible
   to the client that wrote);
 - the "has written" pin lives in a context variable: set by `db_for_write`, scoped to one request
-  by `ReplicaPinMiddleware` and to one Celery task by the task_prerun/postrun handlers below;
+  by `ReplicaPinMiddleware` and to one Celery task by the task_prerun/postrun handlers below; a
+  task starts pinned (it usually follows up a commit that a lagging replica may not have yet);
 - relations across aliases are allowed (they are the same data); migrations run on `default` only
   (replicas receive the schema through replication).
 
@@ -120,8 +121,10 @@ _task_scopes: dict[str, contextvars.Token[bool]] = {}
 
 
 def _task_started(task_id: str | None = None, **_kwargs) -> None:
+    # pinned from the start: a task is usually queued on commit of the write it follows up (mail,
+    # index, payment), which a lagging replica may not have yet
     if task_id:
-        _task_scopes[task_id] = _written.set(False)
+        _task_scopes[task_id] = _written.set(True)
 
 
 def _task_finished(task_id: str | None = None, **_kwargs) -> None:

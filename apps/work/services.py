@@ -15,6 +15,7 @@ from typing import Any, TypedDict
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models.deletion import ProtectedError
+from django.utils import timezone
 
 from apps.work import tasks
 from apps.work.models import CHOICE_TYPES, Label, Topic, TopicOption, TopicType
@@ -220,8 +221,14 @@ def topic_update(*, topic: Topic, data: dict[str, Any]) -> Topic:
 
 @transaction.atomic
 def topic_delete(*, topic: Topic) -> None:
-    """Soft-delete the topic (API.md §2.4); its ES document is removed after commit. Repeat: no-op."""
-    Topic.objects.filter(pk=topic.pk).update(is_delete=True)
+    """Soft-delete the topic (API.md §2.4); its ES document is removed after commit. Repeat: no-op.
+
+    `update_time` moves too: an index rebuild running meanwhile catches up on rows changed since
+    it started (`utils.search`), and would otherwise keep the deleted topic in the new index.
+    """
+    Topic.objects.filter(pk=topic.pk, is_delete=False).update(
+        is_delete=True, update_time=timezone.now()
+    )
     _bump_caches()
     _after_commit_index(topic.pk)
     logger.info("topic %s deleted", topic.pk)
