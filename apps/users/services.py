@@ -18,7 +18,7 @@ from django.core.cache import caches
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.utils import timezone
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
@@ -343,15 +343,23 @@ def address_create(
 @transaction.atomic
 def address_update(*, address: Address, **fields: object) -> Address:
     """Update the caller's `address` (fields already validated); `is_default=True` clears the
-    flag on the user's other addresses in the same transaction, under row locks."""
+    flag on the user's other addresses in the same transaction, under row locks.
+
+    The fields are applied to the row as read under the lock, not to `address` as the caller
+    loaded it before, so a concurrent write (another address made default, a delete) is not
+    undone. Raises Http404 when the address was deleted meanwhile.
+    """
     live = _lock_addresses(address.user)
+    current = next((a for a in live if a.pk == address.pk), None)
+    if current is None:
+        raise Http404
     for name, value in fields.items():
-        setattr(address, name, value)
+        setattr(current, name, value)
     if fields.get("is_default"):
-        others = [a.pk for a in live if a.is_default and a.pk != address.pk]
+        others = [a.pk for a in live if a.is_default and a.pk != current.pk]
         Address.objects.filter(pk__in=others).update(is_default=False)
-    address.save()
-    return address
+    current.save()
+    return current
 
 
 @transaction.atomic
@@ -359,8 +367,11 @@ def address_delete(*, address: Address) -> None:
     """Soft-delete `address`; if it was the default, the most recently updated other live
     address becomes the default. Orders keep their text snapshot."""
     live = _lock_addresses(address.user)
-    Address.objects.filter(pk=address.pk).update(is_delete=True, is_default=False)
-    if address.is_default:
+    current = next((a for a in live if a.pk == address.pk), None)
+    if current is None:  # deleted meanwhile: nothing left to do
+        return
+    Address.objects.filter(pk=current.pk).update(is_delete=True, is_default=False)
+    if current.is_default:  # as locked now, not as the caller read it before
         rest = sorted(
             (a for a in live if a.pk != address.pk), key=lambda a: a.update_time, reverse=True
         )

@@ -91,3 +91,41 @@ def test_refresh_token_of_a_deleted_user_is_401_not_500(api_client):
 
     assert response.status_code == 401
     assert response.json() == {"detail": "No active account found for the given token."}
+
+
+@pytest.mark.django_db
+def test_address_update_from_a_stale_copy_keeps_one_default():
+    """Two requests: one makes B the default, the other edits A from a copy read before."""
+    from apps.users import services
+    from apps.users.models import Address
+    from apps.users.tests.factories import AddressFactory
+
+    user = UserFactory()
+    a = AddressFactory(user=user, is_default=True)
+    b = AddressFactory(user=user, is_default=False)
+    stale_a = Address.objects.get(pk=a.pk)
+
+    services.address_update(address=b, is_default=True)
+    services.address_update(address=stale_a, receiver="x")
+
+    assert list(
+        Address.objects.filter(user=user, is_default=True).values_list("pk", flat=True)
+    ) == [b.pk]
+    assert Address.objects.get(pk=a.pk).receiver == "x"
+
+
+@pytest.mark.django_db
+def test_address_update_of_an_address_deleted_meanwhile_is_404_and_keeps_it_deleted():
+    from django.http import Http404
+
+    from apps.users import services
+    from apps.users.models import Address
+    from apps.users.tests.factories import AddressFactory
+
+    address = AddressFactory(is_default=False)
+    stale = Address.objects.get(pk=address.pk)
+    services.address_delete(address=address)
+
+    with pytest.raises(Http404):
+        services.address_update(address=stale, receiver="y")
+    assert Address.objects.get(pk=address.pk).is_delete
