@@ -5,10 +5,12 @@ from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.db import transaction
 from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.validators import UniqueValidator
 from rest_framework_simplejwt import serializers as jwt_serializers
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
 from apps.users.models import STUDENT_GROUP, TEACHER_GROUP, Address, Area, User
 from apps.users.roles import is_staff
@@ -46,13 +48,22 @@ class RefreshInputSerializer(serializers.Serializer):
 
 
 class TokenRefreshSerializer(jwt_serializers.TokenRefreshSerializer):
-    """simplejwt's refresh (rotation + blacklist) where a token of a deleted user is 401
-    `no_active_account` like an inactive one; simplejwt 5.5.1 lets `User.DoesNotExist` escape
-    (a 500)."""
+    """simplejwt's refresh (rotation + blacklist), with two fixes:
+
+    - one refresh token rotates once: simplejwt 5.5.1 checks the blacklist and writes it without
+      a lock, so two simultaneous requests with the same token both got new tokens. Here the
+      user's row is locked first and simplejwt's check runs under that lock, in one transaction:
+      the second request then finds the token blacklisted (401 `token_not_valid`);
+    - a token of a deleted user is 401 `no_active_account`, like an inactive one (simplejwt lets
+      `User.DoesNotExist` escape: a 500).
+    """
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, str]:
+        user_id = self.token_class(attrs["refresh"]).payload.get(jwt_settings.USER_ID_CLAIM)
         try:
-            return super().validate(attrs)
+            with transaction.atomic():
+                User.objects.select_for_update().filter(pk=user_id).first()
+                return super().validate(attrs)
         except User.DoesNotExist:
             raise AuthenticationFailed(
                 self.error_messages["no_active_account"], "no_active_account"

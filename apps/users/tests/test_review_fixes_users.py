@@ -129,3 +129,46 @@ def test_address_update_of_an_address_deleted_meanwhile_is_404_and_keeps_it_dele
     with pytest.raises(Http404):
         services.address_update(address=stale, receiver="y")
     assert Address.objects.get(pk=address.pk).is_delete
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_refresh_token_rotates_once_under_concurrency(mariadb, monkeypatch):
+    """Both requests pass simplejwt's blacklist check before either writes the blacklist (held
+    there by a barrier); only one may get new tokens. With the lock, the second waits until
+    the first committed, its barrier times out, and it then sees the token blacklisted."""
+    import contextlib
+    import threading
+
+    from django.db import connection
+    from rest_framework.test import APIClient
+    from rest_framework_simplejwt.tokens import BlacklistMixin
+
+    user = UserFactory()
+    refresh = str(RefreshToken.for_user(user))
+    barrier = threading.Barrier(2, timeout=3)
+    original = BlacklistMixin.check_blacklist
+
+    def check_then_wait(self):
+        original(self)
+        with contextlib.suppress(threading.BrokenBarrierError):
+            barrier.wait()
+
+    monkeypatch.setattr(BlacklistMixin, "check_blacklist", check_then_wait)
+    statuses: list[int] = []
+    lock = threading.Lock()
+
+    def refresh_once() -> None:
+        try:
+            response = APIClient().post(REFRESH, {"refresh": refresh}, format="json")
+            with lock:
+                statuses.append(response.status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=refresh_once) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sorted(statuses) == [200, 401]
